@@ -1,0 +1,154 @@
+"""Running one process instance: start, complete a user task, fire timers.
+
+The runtime is stateless apart from its spec cache and script engine: the
+caller loads a state, calls one operation and saves the state it gets back,
+all inside one database transaction (see ``app.services.instances``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineError, ScriptError, TaskStateError
+from .sandbox import HelperFactory, make_script_engine
+from .serializer import SERIALIZER_VERSION, dump_state, load_state
+from .specs import SpecBundle, SpecCache
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    """What the application needs to know of one ready user task."""
+
+    task_id: str
+    spec_name: str
+    title: str
+    lane: str | None
+    process_id: str
+    item_code: str | None
+    form: str | None
+    properties: dict
+
+    @classmethod
+    def of(cls, task) -> UserTaskView:
+        """Describe a SpiffWorkflow task."""
+        spec = task.task_spec
+        properties = dict(spec.extensions.get("properties", {}))
+        return cls(task_id=str(task.id), spec_name=spec.name, title=spec.bpmn_name or spec.name,
+                   lane=spec.lane, process_id=task.workflow.spec.name,
+                   item_code=properties.get("item_code"),
+                   form=properties.get("formJsonSchemaFilename"), properties=properties)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a finished instance ended: the id and name of its end event."""
+
+    end_event: str | None
+    end_name: str | None
+
+
+class Runtime:
+    """Operations on SpiffWorkflow instances with our specs and sandbox."""
+
+    def __init__(self, specs: SpecCache, helpers: Mapping[str, Callable] | None = None,
+                 data_helpers: Mapping[str, HelperFactory] | None = None):
+        self.specs = specs
+        self.script_engine = make_script_engine(helpers, data_helpers)
+
+    def start(self, bundle: SpecBundle, data: Mapping[str, Any]) -> BpmnWorkflow:
+        """Create an instance with start data and run it to its first wait."""
+        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
+        workflow.task_tree.data.update(data)
+        start = workflow.get_next_task(state=TaskState.READY)
+        if start is not None:
+            start.data.update(data)
+        self._advance(workflow)
+        return workflow
+
+    def load(self, state: str, spec_key: str, serializer_version: str = SERIALIZER_VERSION) -> BpmnWorkflow:
+        """Restore a stored instance and re-attach the sandbox."""
+        return load_state(state, self.specs.by_key(spec_key), serializer_version, self.script_engine)
+
+    @staticmethod
+    def dump(workflow: BpmnWorkflow) -> str:
+        """Serialize an instance without its spec."""
+        return dump_state(workflow)
+
+    @staticmethod
+    def ready_user_tasks(workflow: BpmnWorkflow) -> list[UserTaskView]:
+        """Every ready manual task, in the workflow and its subprocesses."""
+        return [UserTaskView.of(t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+    def complete(self, workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> None:
+        """Complete a ready user task with its (already validated) form data."""
+        task = self.find_task(workflow, task_id)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskStateError(f"task {task_id} is not ready ({TaskState.get_name(task.state)})",
+                                 task_id=task_id)
+        task.task_spec.add_data_from_form(task, dict(data))
+        self._run(task.run)
+        self._advance(workflow)
+
+    def fire_timers(self, workflow: BpmnWorkflow) -> None:
+        """Let due timers fire and run what follows them."""
+        self._run(workflow.refresh_timers)
+        self._advance(workflow)
+
+    @staticmethod
+    def find_task(workflow: BpmnWorkflow, task_id: str):
+        """Return a task by its id or raise ``TaskStateError``."""
+        try:
+            task = workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, KeyError, WorkflowException):
+            task = None
+        if task is None:
+            raise TaskStateError(f"task {task_id} is not part of this instance", task_id=task_id)
+        return task
+
+    @staticmethod
+    def next_timer_due(workflow: BpmnWorkflow) -> dt.datetime | None:
+        """Earliest due time (UTC) of the instance's waiting timers, if any."""
+        due = []
+        for event in workflow.waiting_events():
+            if event.event_type.endswith("TimerEventDefinition") and event.value:
+                when = dt.datetime.fromisoformat(str(event.value))
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=dt.UTC)
+                due.append(when.astimezone(dt.UTC))
+        return min(due) if due else None
+
+    @staticmethod
+    def outcome(workflow: BpmnWorkflow) -> Outcome | None:
+        """The end event the top-level process finished in, or None while running."""
+        if not workflow.is_completed():
+            return None
+        ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED, spec_class=EndEvent)
+                if t.workflow is workflow]
+        if not ends:
+            return Outcome(None, None)
+        last = max(ends, key=lambda t: t.last_state_change)
+        return Outcome(last.task_spec.bpmn_id, last.task_spec.bpmn_name)
+
+    def _advance(self, workflow: BpmnWorkflow) -> None:
+        self._run(workflow.do_engine_steps)
+
+    @staticmethod
+    def _run(operation: Callable[[], Any]) -> None:
+        try:
+            operation()
+        except EngineError:
+            raise
+        except WorkflowException as exc:
+            cause = getattr(exc, "exception", None) or exc.__cause__
+            if isinstance(cause, EngineError):
+                raise ScriptError(f"{exc}: {cause.message}") from exc
+            raise EngineError(f"the process could not continue: {exc}") from exc

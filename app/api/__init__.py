@@ -1,0 +1,36 @@
+"""The JSON API, version 1: bearer tokens, JSON errors, one guard for the blueprint."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+
+from ..errors import Forbidden, Unauthorized
+from ..services import accounts
+from ..web import platform, unit_of_work
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.public_project", "api.catalog_items",
+                    "api.catalog_item"}
+
+
+@bp.before_request
+def _authenticate():
+    """Every endpoint but the public ones needs ``Authorization: Bearer <token>``."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
+    with unit_of_work(write=False) as session:
+        g.user = accounts.user_for_token(session, token.strip(), platform().now())
+    return None
+
+
+def require_role(*roles: str) -> None:
+    """403 unless the caller has one of ``roles``."""
+    if g.user.role not in roles:
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+
+
+from . import auth, projects, reference, tasks  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,55 @@
+"""Every setting in one place: a default and an environment override for each."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+@dataclass
+class Settings:
+    """Platform settings; ``Settings.from_env()`` applies ``HN_*``/``DATABASE_URL`` overrides."""
+
+    DATABASE_URL: str = f"sqlite:///{ROOT / 'var' / 'approval.db'}"
+    SECRET_KEY: str = "change-me-in-production"
+    PROCESSES_DIR: str = str(ROOT / "processes")
+    FORMS_DIR: str = str(ROOT / "forms")
+    CATALOG_DIR: str = str(ROOT / "catalog")
+    TOKEN_TTL_HOURS: int = 12
+    PAGE_SIZE: int = 50
+    SCHEDULER_INTERVAL_SECONDS: float = 0.5
+    SCHEDULER_CLAIM_SECONDS: int = 60
+    SCHEDULER_BATCH: int = 200
+    WARNING_SHARE: float = 2 / 3
+    PASSWORD_HASH_FAST: bool = False
+    TESTING: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        """Defaults, then environment variables, then explicit overrides."""
+        values = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            default = getattr(cls, f.name)
+            env_name = f.name if f.name == "DATABASE_URL" else f"HN_{f.name}"
+            values[f.name] = _env(env_name, default)
+        values.update(overrides)
+        return cls(**values)

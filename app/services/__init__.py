@@ -1,0 +1,1 @@
+"""Domain services: each takes a Session (and the Platform), none commits."""

@@ -1,0 +1,94 @@
+"""Item handlings (办件): one per department review of one catalogue item.
+
+An item handling is the unit of time limits and of the national handling state
+codes (BLZT).  It opens when the first review task of its item opens, pauses
+while the applicant corrects materials (补正), and closes with the decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import HumanTask, ItemHandling, ItemHandlingEvent, ProcessInstance, User
+
+# National handling state codes (DOMAIN.md §6).
+RECEIVED, ACCEPTED_AT_WINDOW, CORRECTION_STARTED, CORRECTION_ENDED = 1, 3, 6, 7
+ACCEPTED_BY_DEPARTMENT, APPROVED, REFUSED = 8, 11, 13
+STATE_NAMES = {1: "已收件", 2: "申请人撤回", 3: "窗口受理", 4: "不予受理", 5: "不予受理",
+               6: "补正开始", 7: "补正结束", 8: "部门受理", 9: "特别程序开始", 10: "特别程序结束",
+               11: "审批通过", 12: "容缺通过", 13: "不予许可", 14: "撤回", 15: "撤销", 16: "撤回待确认"}
+FINISHED = {APPROVED, REFUSED, 12, 14, 15}
+OUTCOME_STATE = {"approve": APPROVED, "refuse": REFUSED, "correct": CORRECTION_STARTED}
+
+
+def _open_handling(session: Session, instance_id: int, item_code: str) -> ItemHandling | None:
+    return session.scalars(select(ItemHandling).where(
+        ItemHandling.instance_id == instance_id, ItemHandling.item_code == item_code,
+        ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc())).first()
+
+
+def _event(session: Session, platform, handling: ItemHandling, state: int,
+           actor: User | None = None, opinion: str = "") -> None:
+    handling.state = state
+    session.add(ItemHandlingEvent(handling_id=handling.id, state=state, at=platform.now(),
+                                  actor_id=actor.id if actor else None, opinion=opinion))
+
+
+def due_for(platform, item_code: str, start: dt.datetime) -> dt.datetime | None:
+    """The due instant of an item accepted at ``start``, from its catalogue limit."""
+    try:
+        item = platform.catalog.item(item_code)
+    except Exception:  # an item unknown to the catalogue has no limit
+        return None
+    limit = item.committed_limit or item.statutory_limit
+    if limit is None or limit.value is None:
+        return None
+    due = platform.calendar.due_date(start, limit.value, limit.unit)
+    if isinstance(due, dt.datetime):
+        return due.astimezone(dt.UTC)
+    return None
+
+
+def on_task_opened(session: Session, platform, instance: ProcessInstance,
+                   row: HumanTask) -> dt.datetime | None:
+    """Open or resume the item handling of a review task; return the task's due time."""
+    if not row.item_code or row.lane_role in ("window", "applicant"):
+        return None
+    now = platform.now()
+    handling = _open_handling(session, instance.id, row.item_code)
+    if handling is None:
+        handling = ItemHandling(project_id=instance.project_id, instance_id=instance.id,
+                                project_code=instance.project.code, item_code=row.item_code,
+                                unit_id=row.unit_id, state=ACCEPTED_BY_DEPARTMENT, accepted_at=now,
+                                due_at=due_for(platform, row.item_code, now))
+        session.add(handling)
+        session.flush()
+        _event(session, platform, handling, ACCEPTED_BY_DEPARTMENT)
+    elif handling.state == CORRECTION_STARTED:
+        paused_since = session.scalar(select(ItemHandlingEvent.at).where(
+            ItemHandlingEvent.handling_id == handling.id,
+            ItemHandlingEvent.state == CORRECTION_STARTED).order_by(ItemHandlingEvent.id.desc()))
+        if handling.due_at is not None and paused_since is not None:
+            handling.due_at = platform.calendar.extend(
+                handling.due_at, platform.calendar.working_time_between(paused_since, now))
+        _event(session, platform, handling, CORRECTION_ENDED)
+        _event(session, platform, handling, ACCEPTED_BY_DEPARTMENT)
+    return handling.due_at
+
+
+def on_task_completed(session: Session, platform, instance: ProcessInstance, row: HumanTask,
+                      data: dict[str, Any], actor: User) -> None:
+    """Record the review's decision on its item handling."""
+    if not row.item_code or row.lane_role in ("window", "applicant"):
+        return
+    handling = _open_handling(session, instance.id, row.item_code)
+    state = OUTCOME_STATE.get(str(data.get("outcome")))
+    if handling is None or state is None:
+        return
+    _event(session, platform, handling, state, actor, str(data.get("opinion", ""))[:2000])
+    if state in FINISHED:
+        handling.finished_at = platform.now()

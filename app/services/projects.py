@@ -1,0 +1,171 @@
+"""Projects: declaring one, its stages in order, its progress by code."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.codes import CodeError, generate_project_code, parse_engineering_code, parse_project_code
+
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..models import Division, Enterprise, ItemHandling, Project, User
+from ..stages import STAGES, Stage
+from ..stages import stage as stage_by_key
+from . import audit, instances
+from .handlings import STATE_NAMES
+
+INVESTMENT_TYPES = ("government", "ratification", "filing")
+PROJECT_FIELDS = {"name", "division", "investment_type", "flow_type", "code", "enterprise_id"}
+
+
+def create_project(session: Session, platform, actor: User, data: dict[str, Any]) -> Project:
+    """Declare a project and give it its code (一项一码)."""
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    fields: dict[str, str] = {}
+    unknown = set(data) - PROJECT_FIELDS
+    if unknown:
+        fields.update({k: "unknown field" for k in sorted(unknown)})
+    name = data.get("name")
+    if not isinstance(name, str) or not 2 <= len(name.strip()) <= 200:
+        fields["name"] = "a project name of 2-200 characters is required"
+    division = data.get("division")
+    if not isinstance(division, str) or session.get(Division, division) is None:
+        fields["division"] = "a known division code is required"
+    investment_type = data.get("investment_type")
+    if investment_type not in INVESTMENT_TYPES:
+        fields["investment_type"] = f"one of {', '.join(INVESTMENT_TYPES)}"
+    flow_type = data.get("flow_type", 3)
+    if not isinstance(flow_type, int) or isinstance(flow_type, bool) or not 1 <= flow_type <= 10:
+        fields["flow_type"] = "an integer from 1 to 10 (national flow type list)"
+    enterprise_id = actor.enterprise_id if actor.role == "applicant" else data.get("enterprise_id")
+    if not isinstance(enterprise_id, int) or session.get(Enterprise, enterprise_id) is None:
+        fields["enterprise_id"] = "a known enterprise is required"
+    if fields:
+        raise InvalidInput("the project has errors", fields)
+    code = data.get("code")
+    if code is not None:
+        try:
+            code = parse_project_code(str(code)).text
+        except CodeError as exc:
+            raise InvalidInput(exc.message, {"code": exc.message}) from exc
+        if session.scalar(select(Project.id).where(Project.code == code)):
+            raise Conflict(f"project {code} is already declared")
+    else:
+        code = _new_code(session, platform, division, investment_type)
+    project = Project(code=code, name=name.strip(), enterprise_id=enterprise_id, division_code=division,
+                      flow_type=flow_type, investment_type=investment_type, created_at=platform.now())
+    session.add(project)
+    session.flush()
+    audit.record(session, platform, "project_declared", actor=actor, project_code=code,
+                 detail={"name": project.name})
+    return project
+
+
+def _new_code(session: Session, platform, division: str, investment_type: str) -> str:
+    ptype = {"government": "01", "ratification": "02", "filing": "03"}[investment_type]
+    for _ in range(20):
+        code = generate_project_code(platform.now().year, division[:6], "48", ptype, random.SystemRandom())
+        if not session.scalar(select(Project.id).where(Project.code == code)):
+            return code
+    raise Conflict("could not allocate a project code; try again")
+
+
+def find_project(session: Session, code: str) -> Project:
+    """A project by a code of any level (三级工程码), or 404."""
+    try:
+        base = parse_engineering_code(code).project
+    except CodeError as exc:
+        raise NotFound(f"no project has code {code!r}: {exc.message}") from exc
+    project = session.scalar(select(Project).where(Project.code == base))
+    if project is None:
+        raise NotFound(f"no project has code {code!r}")
+    return project
+
+
+def visible_project(session: Session, user: User, code: str) -> Project:
+    """A project the user may see: applicants only their enterprise's."""
+    project = find_project(session, code)
+    if user.role == "applicant" and project.enterprise_id != user.enterprise_id:
+        raise NotFound(f"no project has code {code!r}")
+    return project
+
+
+def stage_status(project: Project, stage: Stage) -> str:
+    """``locked``, ``open``, ``running``, ``approved``, ``refused`` or ``rejected``."""
+    runs = [i for i in project.instances if i.stage_key == stage.key]
+    if runs and runs[-1].status == "running":
+        return "running"
+    if any(i.status == "approved" for i in runs):
+        return "approved"
+    if stage.requires and not any(i.stage_key == stage.requires and i.status == "approved"
+                                  for i in project.instances):
+        return "locked"
+    if runs and runs[-1].status in ("refused", "rejected"):
+        return runs[-1].status
+    return "open"
+
+
+def apply_for_stage(session: Session, platform, actor: User, code: str, stage_key: str,
+                    data: Any):
+    """Start a stage application if the stage is open to this project."""
+    project = visible_project(session, actor, code)
+    if actor.role not in ("applicant", "window", "admin"):
+        raise Forbidden("only the applicant or the window files applications")
+    stage = stage_by_key(stage_key)
+    if stage is None:
+        raise NotFound(f"no stage {stage_key!r}")
+    if not isinstance(data, dict):
+        raise InvalidInput("'data' must be an object with the stage's application form")
+    status = stage_status(project, stage)
+    if status == "locked":
+        raise Conflict(f"stage {stage.key} opens when {stage.requires} is approved")
+    if status in ("running", "approved"):
+        raise Conflict(f"stage {stage.key} is already {status}")
+    return instances.start_stage(session, platform, project, stage, data, actor)
+
+
+def project_view(session: Session, platform, project: Project, public: bool = False) -> dict:
+    """The project with its stages, items and deadlines (public fields only if asked)."""
+    handlings = session.scalars(select(ItemHandling).where(ItemHandling.project_id == project.id)
+                                .order_by(ItemHandling.id)).all()
+    now = platform.now()
+    items = []
+    for h in handlings:
+        entry = {"item_code": h.item_code, "state": h.state, "state_name": STATE_NAMES.get(h.state),
+                 "accepted_at": h.accepted_at.isoformat(),
+                 "due_at": h.due_at.isoformat() if h.due_at else None,
+                 "finished_at": h.finished_at.isoformat() if h.finished_at else None,
+                 "overdue": bool(h.due_at and (h.finished_at or now) > h.due_at)}
+        try:
+            item = platform.catalog.item(h.item_code)
+            entry["item_name"] = item.name
+        except Exception:
+            entry["item_name"] = h.item_code
+        items.append(entry)
+    stages = []
+    for s in STAGES:
+        entry = {"key": s.key, "order": s.order, "name": s.name, "name_en": s.name_en,
+                 "status": stage_status(project, s)}
+        if not public:
+            entry["form"] = s.form
+            entry["schema"] = platform.forms.schema(s.form)
+            entry["instances"] = [{"id": i.id, "status": i.status, "spec": i.spec_key,
+                                   "started_at": i.started_at.isoformat()}
+                                  for i in project.instances if i.stage_key == s.key]
+        stages.append(entry)
+    view = {"code": project.code, "name": project.name, "division": project.division_code,
+            "stages": stages, "items": items}
+    if not public:
+        view.update(flow_type=project.flow_type, investment_type=project.investment_type,
+                    enterprise_id=project.enterprise_id, created_at=project.created_at.isoformat())
+    return view
+
+
+def application_of(instance) -> dict:
+    """The stage application form data of an instance."""
+    return json.loads(instance.application or "{}")

@@ -1,0 +1,167 @@
+"""Stage lifecycles: bare engine vs the services with persistence; long histories.
+
+(a) the engine alone, in memory, running stage 1's approval path;
+(b) the same path through the services on SQLite and PostgreSQL;
+(c) completing one task after 20 correction loops vs in a fresh instance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.config import Settings
+from app.db import transaction
+from app.migrations import upgrade
+from app.models import User
+from app.platform import build_platform
+from app.services import demo, instances, projects, setup
+from app.stages import BY_KEY
+from engine.runtime import Runtime
+from engine.specs import SpecCache, build_bundles, parse_deployment, read_directory
+
+from .report import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = {"code": "2026-460100-48-02-000017", "name": "基准项目", "division": "460100",
+           "flow_type": 3, "investment_type": "ratification"}
+TODAY = dt.date(2026, 3, 2)
+
+
+def engine_lifecycles(seconds: float = 3.0) -> tuple[float, float]:
+    """(a): stage 1 lifecycles per second and task completions per second, engine only."""
+    files = read_directory(ROOT / "processes")
+    cache = SpecCache(lambda v: files)
+    cache.add(1, build_bundles(parse_deployment(files), 1))
+    runtime = Runtime(cache)
+    bundle = cache.get("stage_initiation", 1)
+    application = demo.stage_application(BY_KEY["initiation"], _P, TODAY)
+    lifecycles = tasks = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        workflow = runtime.start(bundle, {"project": PROJECT, "application": application})
+        while ready := runtime.ready_user_tasks(workflow):
+            view = ready[0]
+            runtime.complete(workflow, view.task_id, demo.task_answer(view.form, tasks, TODAY))
+            tasks += 1
+        lifecycles += 1
+    elapsed = time.perf_counter() - start
+    return lifecycles / elapsed, tasks / elapsed
+
+
+class _P:
+    name = "基准项目"
+    investment_type = "ratification"
+
+
+def make_platform(url: str):
+    """A migrated, seeded platform on ``url``."""
+    upgrade(url)
+    platform = build_platform(Settings.from_env(DATABASE_URL=url))
+    with transaction(platform.sessions) as session:
+        setup.load_organisation(session, platform.catalog)
+        setup.deploy_initial(session, platform)
+        setup.seed_demo(session, platform)
+    return platform
+
+
+def _applicant(platform) -> int:
+    with transaction(platform.sessions, write=False) as session:
+        return session.scalar(select(User.id).where(User.username == "applicant1"))
+
+
+def _new_instance(platform, applicant_id: int) -> int:
+    with transaction(platform.sessions) as session:
+        applicant = session.get(User, applicant_id)
+        project = projects.create_project(session, platform, applicant, {
+            "name": "基准项目", "division": "460100", "investment_type": "ratification"})
+        stage = BY_KEY["initiation"]
+        return instances.start_stage(session, platform, project, stage,
+                                     demo.stage_application(stage, project, TODAY), applicant).id
+
+
+def _complete_next(platform, instance_id: int, decide=lambda row: None) -> bool:
+    with transaction(platform.sessions, write=False) as session:
+        rows = demo.open_tasks(session, instance_id)
+    if not rows:
+        return False
+    row = rows[0]
+    with transaction(platform.sessions) as session:
+        actor = demo.actor_for(session, row)
+        instances.complete_task(session, platform, row.id, demo.task_answer(row.form, row.id, TODAY,
+                                                                             decide(row)), actor)
+    return True
+
+
+def service_lifecycles(platform, seconds: float = 3.0) -> tuple[float, float]:
+    """(b): lifecycles and task completions per second through the services."""
+    applicant_id = _applicant(platform)
+    lifecycles = tasks = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        instance_id = _new_instance(platform, applicant_id)
+        while _complete_next(platform, instance_id):
+            tasks += 1
+        lifecycles += 1
+    elapsed = time.perf_counter() - start
+    return lifecycles / elapsed, tasks / elapsed
+
+
+def _time_one_completion(platform, instance_id: int) -> float:
+    start = time.perf_counter()
+    _complete_next(platform, instance_id)
+    return time.perf_counter() - start
+
+
+def correction_history(platform, loops: int = 20, samples: int = 15) -> tuple[float, float]:
+    """(c): median time to complete a task with 20 correction loops behind it vs a fresh one."""
+    applicant_id = _applicant(platform)
+    fresh, long = [], []
+    for _ in range(samples):
+        fresh_id = _new_instance(platform, applicant_id)
+        fresh.append(_time_one_completion(platform, fresh_id))  # the window's acceptance
+        long_id = _new_instance(platform, applicant_id)
+        _complete_next(platform, long_id)  # accept
+        for _ in range(loops):  # the EIA review returns for correction; applicant and window loop
+            _loop_once(platform, long_id)
+        long.append(_time_one_completion(platform, long_id))
+    return statistics.median(fresh) * 1000, statistics.median(long) * 1000
+
+
+def _loop_once(platform, instance_id: int) -> None:
+    with transaction(platform.sessions, write=False) as session:
+        rows = {r.spec_name: r for r in demo.open_tasks(session, instance_id)}
+    for name in ("review_eia", "correction_supplement", "correction_recheck"):
+        if name not in rows:
+            with transaction(platform.sessions, write=False) as session:
+                rows = {r.spec_name: r for r in demo.open_tasks(session, instance_id)}
+        row = rows[name]
+        with transaction(platform.sessions) as session:
+            actor = demo.actor_for(session, row)
+            answer = demo.task_answer(row.form, row.id, TODAY, "correct" if name == "review_eia" else None)
+            instances.complete_task(session, platform, row.id, answer, actor)
+        rows = {}
+
+
+def run(report: Report, sqlite_url: str, postgres_url: str | None) -> None:
+    """Measure (a), (b) and (c) and add them to the report."""
+    per_lifecycle, engine_tps = engine_lifecycles()
+    report.add("engine_only_lifecycles_per_s", per_lifecycle, "lifecycles/s")
+    report.add("engine_only_task_completions_per_s", engine_tps, "completions/s")
+    sqlite = make_platform(sqlite_url)
+    _, sqlite_tps = service_lifecycles(sqlite)
+    report.add("services_sqlite_task_completions_per_s", sqlite_tps, "completions/s")
+    report.add("services_sqlite_vs_engine_ratio", sqlite_tps / engine_tps, "ratio", ">= 0.5")
+    if postgres_url:
+        pg = make_platform(postgres_url)
+        _, pg_tps = service_lifecycles(pg)
+        report.add("services_postgres_task_completions_per_s", pg_tps, "completions/s")
+        report.add("services_postgres_vs_engine_ratio", pg_tps / engine_tps, "ratio")
+    fresh_ms, long_ms = correction_history(sqlite)
+    report.add("complete_task_fresh_instance_ms", fresh_ms, "ms")
+    report.add("complete_task_after_20_corrections_ms", long_ms, "ms")
+    report.add("correction_history_cost_ratio", long_ms / fresh_ms, "ratio", "<= 2.0")

@@ -1,0 +1,137 @@
+"""Shared fixtures: a platform on SQLite and on PostgreSQL, an app, API clients.
+
+PostgreSQL is taken from ``TEST_POSTGRES_URL`` (default: the local server's
+``test`` database); each run uses its own schema.  Without a server those
+tests skip saying why, unless ``REQUIRE_POSTGRES=1`` (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete, text
+
+from app import create_app
+from app.config import Settings
+from app.db import transaction
+from app.migrations import upgrade
+from app.models import ApiToken, AuditEvent, HumanTask, ItemHandling, ItemHandlingEvent, ProcessInstance, Project
+from app.platform import build_platform
+from app.services import setup
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
+MUTABLE = (ItemHandlingEvent, ItemHandling, HumanTask, AuditEvent, ProcessInstance, Project, ApiToken)
+
+
+def _postgres_schema_url() -> str:
+    """Create a fresh schema for this run and return a URL that uses it."""
+    schema = f"hn_test_{uuid.uuid4().hex[:8]}"
+    try:
+        engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+        message = f"PostgreSQL is not reachable at {PG_URL}: {exc.__class__.__name__}"
+        if REQUIRE_PG:
+            pytest.fail(message + " (REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    separator = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_schema(schema: str) -> None:
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+class FrozenClock:
+    """An injectable clock: starts at a fixed instant, moves only when told."""
+
+    def __init__(self, start: dt.datetime):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        """Move the clock forward."""
+        self.now += dt.timedelta(**delta)
+
+
+def _build(url: str, clock: FrozenClock | None = None):
+    settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="test")
+    upgrade(url)
+    platform = build_platform(settings, clock=clock)
+    with transaction(platform.sessions) as session:
+        setup.load_organisation(session, platform.catalog)
+        setup.deploy_initial(session, platform)
+        setup.seed_demo(session, platform)
+    return platform
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend_platform(request, tmp_path_factory):
+    """A migrated, seeded platform per backend, shared by the session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        platform = _build(url)
+        yield platform
+        platform.sessions.kw["bind"].dispose()
+    else:
+        url, schema = _postgres_schema_url()
+        platform = _build(url)
+        yield platform
+        platform.sessions.kw["bind"].dispose()
+        _drop_schema(schema)
+
+
+@pytest.fixture
+def platform(backend_platform):
+    """The backend's platform, with every project-related row removed after the test."""
+    yield backend_platform
+    with transaction(backend_platform.sessions) as session:
+        for model in MUTABLE:
+            session.execute(delete(model))
+
+
+@pytest.fixture
+def app(platform):
+    """The Flask app on the test platform."""
+    return create_app(platform.settings, platform=platform)
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+class Api:
+    """A small API client: logs in as a user and calls JSON endpoints."""
+
+    def __init__(self, client, username: str, password: str = setup.DEMO_PASSWORD):
+        self.client = client
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    def get(self, path, **kw):
+        return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.client.post(f"/api/v1{path}", headers=self.headers, json=json, **kw)
+
+
+@pytest.fixture
+def login(client):
+    """``login('window1')`` returns an API client for that demo account."""
+    return lambda username, password=setup.DEMO_PASSWORD: Api(client, username, password)

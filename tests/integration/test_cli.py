@@ -1,0 +1,30 @@
+"""The CLI: demo-run drives all stages; check finds differences."""
+
+from sqlalchemy import select, update
+
+from app.db import transaction
+from app.models import HumanTask, ProcessInstance
+
+
+def test_demo_run_finishes_every_stage_and_check_is_clean(app, platform):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo-run"])
+    assert result.exit_code == 0, result.output
+    assert "all stages approved" in result.output
+    for name in ("立项用地规划许可", "工程建设许可", "施工许可", "竣工验收", "并行推进"):
+        assert f"{name}: approved" in result.output
+    with transaction(platform.sessions, write=False) as session:
+        assert set(session.scalars(select(ProcessInstance.status))) == {"approved"}
+    check = runner.invoke(args=["check"])
+    assert check.exit_code == 0, check.output
+
+
+def test_check_reports_a_missing_row(app, platform):
+    runner = app.test_cli_runner()
+    from tests.integration.test_concurrency import _start
+    _start(platform)
+    with transaction(platform.sessions) as session:
+        session.execute(update(HumanTask).values(status="cancelled"))
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "has no open row" in result.output

@@ -18,11 +18,22 @@ def create_app(settings: Settings | None = None, platform=None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["platform"] = platform or build_platform(settings)
 
+    from flask_wtf.csrf import CSRFProtect
+
+    from . import auth
     from .api import bp as api_bp
+    from .auth_views import bp as auth_bp
     from .cli import register_cli
     from .web import register_errors
 
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=not settings.TESTING and settings.SECURE_COOKIES,
+                      WTF_CSRF_TIME_LIMIT=None)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+    auth.init_app(app)
     app.register_blueprint(api_bp)
+    app.register_blueprint(auth_bp)
     register_errors(app)
     register_cli(app)
     return app

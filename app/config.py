@@ -39,6 +39,7 @@ class Settings:
     WARNING_SHARE: float = 2 / 3
     PASSWORD_HASH_FAST: bool = False
     TESTING: bool = False
+    SECURE_COOKIES: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -37,9 +37,14 @@ class Settings:
     SCHEDULER_CLAIM_SECONDS: int = 60
     SCHEDULER_BATCH: int = 200
     WARNING_SHARE: float = 2 / 3
+    WORKFLOW_CACHE_SIZE: int = 512
     PASSWORD_HASH_FAST: bool = False
     TESTING: bool = False
     SECURE_COOKIES: bool = False
+    UPLOAD_DIR: str = str(ROOT / "var" / "uploads")
+    MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_WINDOW_MINUTES: int = 10
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from engine.calendar import WorkingCalendar, load_overrides
+from engine.cache import WorkflowCache
 from engine.catalog import Catalog, load_catalog
 from engine.forms import FormLibrary
 from engine.runtime import Runtime
@@ -44,6 +45,7 @@ class Platform:
 
     def __post_init__(self):
         self.specs = SpecCache(self._deployment_files)
+        self.workflows = WorkflowCache(self.settings.WORKFLOW_CACHE_SIZE)
         self.runtime = Runtime(self.specs, helpers=self._script_helpers())
 
     def _deployment_files(self, version: int) -> dict[str, bytes]:

@@ -140,6 +140,7 @@ class Runtime:
 
     def _advance(self, workflow: BpmnWorkflow) -> None:
         self._run(workflow.do_engine_steps)
+        prune_finished_subprocesses(workflow)
 
     @staticmethod
     def _run(operation: Callable[[], Any]) -> None:
@@ -152,3 +153,22 @@ class Runtime:
             if isinstance(cause, EngineError):
                 raise ScriptError(f"{exc}: {cause.message}") from exc
             raise EngineError(f"the process could not continue: {exc}") from exc
+
+
+def prune_finished_subprocesses(workflow: BpmnWorkflow) -> int:
+    """Drop the task trees of call activities that have finished; return how many.
+
+    A finished 补正 (correction) subprocess has handed its data back to the
+    call activity task, and nothing reads its tasks again; keeping them would
+    make every later save and load pay for every past correction loop.  The
+    audit trail and the human task rows keep the history.
+    """
+    pruned = 0
+    for task_id, subprocess in list(workflow.subprocesses.items()):
+        if task_id not in workflow.subprocesses or not subprocess.is_completed():
+            continue
+        parent = subprocess.parent_workflow.tasks.get(task_id) if subprocess.parent_workflow else None
+        if parent is not None and parent.state == TaskState.COMPLETED:
+            workflow.delete_subprocess(parent)
+            pruned += 1
+    return pruned

@@ -34,7 +34,7 @@ class Unit(Base):
     level: Mapped[str] = mapped_column(String(10))
     division_code: Mapped[str] = mapped_column(ForeignKey("division.code"), index=True)
     kind: Mapped[str] = mapped_column(String(30), default="department")
-    roles: Mapped[list[UnitRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    roles: Mapped[list[UnitRole]] = relationship(cascade="all, delete-orphan", lazy="select")
 
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name}>"

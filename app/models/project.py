@@ -22,7 +22,7 @@ class Project(Base):
     flow_type: Mapped[int] = mapped_column(Integer, default=3)
     investment_type: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    instances = relationship("ProcessInstance", back_populates="project", lazy="selectin",
+    instances = relationship("ProcessInstance", back_populates="project", lazy="select",
                              order_by="ProcessInstance.id")
 
     def __repr__(self) -> str:
@@ -44,6 +44,8 @@ class ItemHandling(Base):
     accepted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    events = relationship("ItemHandlingEvent", lazy="select", order_by="ItemHandlingEvent.id",
+                          cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<ItemHandling {self.project_code} {self.item_code} state={self.state}>"

@@ -53,12 +53,12 @@ class ProcessInstance(Base):
     stage_key: Mapped[str] = mapped_column(String(30))
     process_id: Mapped[str] = mapped_column(String(80))
     spec_key: Mapped[str] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(20), default="running")
     end_event: Mapped[str | None] = mapped_column(String(80))
-    application: Mapped[str] = mapped_column(Text, default="{}")
+    application: Mapped[str] = mapped_column(Text, default="{}", deferred=True)
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     timer_owner: Mapped[str | None] = mapped_column(String(80))
     timer_claim_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -100,7 +100,7 @@ class HumanTask(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))
-    instance: Mapped[ProcessInstance] = relationship(lazy="joined")
+    instance: Mapped[ProcessInstance] = relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<HumanTask {self.id} {self.spec_name} {self.status}>"

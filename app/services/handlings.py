@@ -34,8 +34,13 @@ def _open_handling(session: Session, instance_id: int, item_code: str) -> ItemHa
 def _event(session: Session, platform, handling: ItemHandling, state: int,
            actor: User | None = None, opinion: str = "") -> None:
     handling.state = state
-    session.add(ItemHandlingEvent(handling_id=handling.id, state=state, at=platform.now(),
-                                  actor_id=actor.id if actor else None, opinion=opinion))
+    event = ItemHandlingEvent(state=state, at=platform.now(), actor_id=actor.id if actor else None,
+                              opinion=opinion)
+    if handling.id is None:
+        handling.events.append(event)  # inserted with the handling in one flush
+    else:
+        event.handling_id = handling.id
+        session.add(event)
 
 
 def due_for(platform, item_code: str, start: dt.datetime) -> dt.datetime | None:
@@ -66,7 +71,6 @@ def on_task_opened(session: Session, platform, instance: ProcessInstance,
                                 unit_id=row.unit_id, state=ACCEPTED_BY_DEPARTMENT, accepted_at=now,
                                 due_at=due_for(platform, row.item_code, now))
         session.add(handling)
-        session.flush()
         _event(session, platform, handling, ACCEPTED_BY_DEPARTMENT)
     elif handling.state == CORRECTION_STARTED:
         paused_since = session.scalar(select(ItemHandlingEvent.at).where(

@@ -51,9 +51,15 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
 def running(session: Session, platform: Platform, instance_id: int) -> Iterator[tuple]:
     """Lock, load, yield ``(instance, workflow)``, then save and sync."""
     instance = lock_instance(session, instance_id)
-    workflow = platform.runtime.load(instance.state, instance.spec_key, instance.serializer_version)
+    workflow = platform.workflows.take(_cache_key(session, instance_id), instance.version)
+    if workflow is None:
+        workflow = platform.runtime.load(instance.state, instance.spec_key, instance.serializer_version)
     yield instance, workflow
     save(session, platform, instance, workflow)
+
+
+def _cache_key(session: Session, instance_id: int) -> tuple[str, int]:
+    return (str(session.get_bind().url), instance_id)
 
 
 def save(session: Session, platform: Platform, instance: ProcessInstance, workflow) -> None:
@@ -74,6 +80,7 @@ def save(session: Session, platform: Platform, instance: ProcessInstance, workfl
         session.flush()
     except StaleDataError as exc:
         raise Conflict("the application was changed by someone else; reload and try again") from exc
+    platform.workflows.put(_cache_key(session, instance.id), instance.version, workflow)
 
 
 def start_stage(session: Session, platform: Platform, project: Project, stage: Stage,

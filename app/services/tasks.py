@@ -24,9 +24,15 @@ OFFICER_ROLES = {"window", "officer", "supervisor"}
 def sync_human_tasks(session: Session, platform: Platform, instance: ProcessInstance,
                      ready: Iterable[UserTaskView]) -> None:
     """Open a row for every new ready user task; cancel rows whose task went away."""
-    ready = {view.task_id: view for view in ready}
-    open_rows = session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open")).all()
+    with session.no_autoflush:  # one flush at the end of the save, not one per lookup
+        _sync(session, platform, instance, {view.task_id: view for view in ready})
+
+
+def _sync(session: Session, platform: Platform, instance: ProcessInstance,
+          ready: dict[str, UserTaskView]) -> None:
+    # rows changed in this unit of work but not yet flushed keep their in-memory status
+    open_rows = [row for row in session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open")) if row.status == "open"]
     known = {row.task_id for row in open_rows}
     for row in open_rows:
         if row.task_id not in ready:

@@ -103,6 +103,7 @@ def test_correction_loop(runtime, forms, process_id):
     names = [name for name, _ in trace]
     assert names.count("correction_supplement") == 2 and names.count("correction_recheck") == 2
     assert names.count(target) == 2
+    assert workflow.subprocesses == {}  # finished corrections are pruned from the state
 
 
 @pytest.mark.parametrize("process_id", PROCESSES)

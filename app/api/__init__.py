@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
+
 from flask import Blueprint, g, request
 
 from ..errors import Forbidden, Unauthorized
@@ -22,9 +25,27 @@ def _authenticate():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
-    with unit_of_work(write=False) as session:
-        g.user = accounts.user_for_token(session, token.strip(), platform().now())
+    g.user = _user_for(token.strip())
     return None
+
+
+#: Verified tokens are remembered for a few seconds per process: one query less per
+#: request.  A deactivated account or an expired token is refused within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 10.0
+_TOKENS: dict[str, tuple[float, object]] = {}
+
+
+def _user_for(token: str):
+    key = hashlib.sha256(token.encode()).hexdigest()
+    cached = _TOKENS.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    with unit_of_work(write=False) as session:
+        user = accounts.user_for_token(session, token, platform().now())
+    if len(_TOKENS) > 10000:
+        _TOKENS.clear()
+    _TOKENS[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, user)
+    return user
 
 
 def require_role(*roles: str) -> None:

@@ -26,7 +26,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_pre_ping", False)  # one round trip less per transaction
+        kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url, **kwargs)
 
 

@@ -1,0 +1,12 @@
+"""The analysts' and administrators' pages: deployments, the BPMN modeler, versions, migrations."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..auth import guard_blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+guard_blueprint(bp, "analyst", "admin")
+
+from . import views  # noqa: E402,F401  (routes register on bp)

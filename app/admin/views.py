@@ -1,0 +1,196 @@
+"""Pages of the admin area: versions, modeler, comparison, migration, forms."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+
+from engine.errors import EngineError, ProcessDefinitionError
+from engine.lint import check_form_schema
+
+from ..errors import AppError, InvalidInput
+from ..services import deployments, versions
+from ..web import platform, unit_of_work
+from . import bp
+
+
+def _json_error(exc: Exception):
+    """The API's error envelope for the modeler's fetch calls (pages otherwise get HTML)."""
+    status = getattr(exc, "status", 422)
+    error = {"code": getattr(exc, "code", "invalid"), "message": getattr(exc, "message", str(exc))}
+    if isinstance(exc, ProcessDefinitionError):
+        error["problems"] = exc.problems
+    elif getattr(exc, "fields", None):
+        error["fields"] = exc.fields
+    return jsonify({"error": error}), status
+
+
+@bp.get("/")
+def index():
+    """Deployed versions, the processes of the active one, forms and recent migrations."""
+    with unit_of_work(write=False) as session:
+        listing = deployments.list_processes(session)
+        active = next((d["version"] for d in listing if d["active"]), None)
+        files = versions.contents(session, active) if active else []
+        migrations = versions.list_migrations(session, limit=20)
+    return render_template("admin/index.html", deployments=list(reversed(listing)), active=active,
+                           files=files, forms=platform().forms.names(), migrations=migrations)
+
+
+@bp.get("/versions/<int:version>/files/<path:name>")
+def version_file(version: int, name: str):
+    """The XML of one file of a version (the modeler loads it)."""
+    with unit_of_work(write=False) as session:
+        content = versions.file_of(session, version, name)
+    return Response(content, mimetype="application/xml")
+
+
+@bp.get("/versions/<int:version>/export")
+def export_version(version: int):
+    """A version's files as a zip archive."""
+    with unit_of_work(write=False) as session:
+        archive = versions.export_zip(session, version)
+    return Response(archive, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="processes-v{version}.zip"'})
+
+
+@bp.post("/versions/<int:version>/activate")
+def activate_version(version: int):
+    """Re-activate a version for new instances (audited)."""
+    try:
+        with unit_of_work() as session:
+            versions.activate(session, platform(), version, g.user)
+        flash(f"版本 {version} 已启用：新申请将按该版本办理", "ok")
+    except AppError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("admin.index"))
+
+
+@bp.get("/diff")
+def choose_diff():
+    """Redirect the comparison form to its page."""
+    old, new = request.args.get("from", type=int), request.args.get("to", type=int)
+    if old is None or new is None:
+        abort(400)
+    return redirect(url_for("admin.diff", old=old, new=new))
+
+
+@bp.get("/versions/<int:old>/diff/<int:new>")
+def diff(old: int, new: int):
+    """Elements added, removed and changed per process between two versions."""
+    with unit_of_work(write=False) as session:
+        result = versions.compare(session, old, new)
+    return render_template("admin/diff.html", diff=result)
+
+
+def _editor_options() -> dict:
+    """What the properties panel offers: roles, items, forms."""
+    catalog = platform().catalog
+    return {"roles": [{"code": r.code, "name": r.name} for r in catalog.roles.values()],
+            "items": [{"code": i.code, "name": i.name, "role": i.role, "stage": i.stage} for i in catalog.items],
+            "forms": platform().forms.names()}
+
+
+@bp.get("/modeler/<int:version>/<path:name>")
+def modeler(version: int, name: str):
+    """The BPMN modeler (or the DMN editor) on one file of a version."""
+    with unit_of_work(write=False) as session:
+        files = versions.contents(session, version)
+    entry = next((f for f in files if f["path"] == name), None)
+    if entry is None:
+        abort(404)
+    processes = [d["id"] for f in files if f["kind"] == "bpmn" for d in f["defines"]]
+    decisions = [d["id"] for f in files if f["kind"] == "dmn" for d in f["defines"]]
+    options = {**_editor_options(), "processes": processes, "decisions": decisions}
+    template = "admin/decision.html" if entry["kind"] == "dmn" else "admin/modeler.html"
+    return render_template(template, version=version, name=name, options=options,
+                           source_url=url_for("admin.version_file", version=version, name=name))
+
+
+@bp.post("/deploy")
+def deploy():
+    """Save from the modeler: the edited file replaces its namesake in the active set."""
+    body = request.get_json(silent=True)
+    try:
+        if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
+            raise InvalidInput("send {file, xml, comment} as JSON")
+        name = deployments.clean_name(str(body.get("file", "")))
+        content = body["xml"].encode("utf-8")
+        with unit_of_work() as session:
+            files = deployments.active_files(session)
+            files[name] = content
+            deployment, created = versions.publish(session, platform(), files, g.user,
+                                                   str(body.get("comment", ""))[:500])
+            result = {"version": deployment.version, "content_hash": deployment.content_hash,
+                      "unchanged": not created}
+    except (AppError, EngineError) as exc:
+        return _json_error(exc)
+    return jsonify(result), 201 if created else 200
+
+
+@bp.get("/migrations")
+def migrations():
+    """Running instances of a process and the version to move them to."""
+    process_id = request.args.get("process") or None
+    with unit_of_work(write=False) as session:
+        listing = deployments.list_processes(session)
+        running = versions.running_instances(session, process_id)
+        history = versions.list_migrations(session, limit=50)
+    target = request.args.get("version", type=int) or next((d["version"] for d in listing if d["active"]), None)
+    return render_template("admin/migrations.html", deployments=listing, running=running, target=target,
+                           process_id=process_id, history=history, results=None)
+
+
+@bp.post("/migrations")
+def migrate():
+    """Move the chosen instances; each result or refusal is shown."""
+    version = request.form.get("version", type=int)
+    ids = [int(i) for i in request.form.getlist("instance") if i.isdigit()][:200]
+    if version is None or not ids:
+        flash("请选择目标版本和至少一个办件实例", "error")
+        return redirect(url_for("admin.migrations"))
+    with unit_of_work() as session:
+        results = versions.migrate_many(session, platform(), ids, version, g.user)
+    with unit_of_work(write=False) as session:
+        listing = deployments.list_processes(session)
+        running = versions.running_instances(session)
+        history = versions.list_migrations(session, limit=50)
+    return render_template("admin/migrations.html", deployments=listing, running=running, target=version,
+                           process_id=None, history=history, results=results)
+
+
+@bp.post("/migrations/<int:migration_id>/undo")
+def undo(migration_id: int):
+    """Undo a migration while the instance has not moved on."""
+    try:
+        with unit_of_work() as session:
+            record = versions.undo_migration(session, platform(), migration_id, g.user)
+        flash(f"已撤销迁移：实例 {record.instance_id} 回到 {record.from_spec_key}", "ok")
+    except AppError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("admin.migrations"))
+
+
+@bp.get("/forms/<name>")
+def form(name: str):
+    """A form's JSON Schema and UI hints (view only: forms are files under forms/)."""
+    forms = platform().forms
+    if name not in forms:
+        abort(404)
+    return render_template("admin/form.html", name=name,
+                           schema=json.dumps(forms.schema(name), ensure_ascii=False, indent=2),
+                           hints=json.dumps(forms.ui_hints(name), ensure_ascii=False, indent=2))
+
+
+@bp.post("/forms/<name>/check")
+def check_form(name: str):
+    """Check an edited form schema; nothing is stored."""
+    if name not in platform().forms:
+        abort(404)
+    try:
+        schema = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as exc:
+        return jsonify({"ok": False, "errors": [f"不是合法的 JSON（invalid JSON）：{exc}"]})
+    errors = check_form_schema(schema)
+    return jsonify({"ok": not errors, "errors": errors})

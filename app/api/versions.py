@@ -1,0 +1,89 @@
+"""Versions of the flows for analysts: compare, re-activate, export, migrate, undo."""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify, request
+
+from ..errors import InvalidInput
+from ..services import versions
+from ..web import json_body, platform, unit_of_work
+from . import bp, require_role
+
+ANALYSTS = ("analyst", "admin")
+
+
+@bp.get("/processes/<int:old>/diff/<int:new>")
+def diff_versions(old: int, new: int):
+    """Elements added, removed and changed per process between two versions."""
+    require_role(*ANALYSTS)
+    with unit_of_work(write=False) as session:
+        return jsonify(versions.compare(session, old, new))
+
+
+@bp.post("/processes/<int:version>/activate")
+def activate_version(version: int):
+    """Make a deployed version the one new instances start on (audited)."""
+    require_role(*ANALYSTS)
+    with unit_of_work() as session:
+        deployment = versions.activate(session, platform(), version, g.user)
+        return jsonify({"version": deployment.version, "active": True})
+
+
+@bp.get("/processes/<int:version>/export")
+def export_version(version: int):
+    """A version's files as a zip archive laid out like ``processes/``."""
+    require_role(*ANALYSTS)
+    with unit_of_work(write=False) as session:
+        archive = versions.export_zip(session, version)
+    return Response(archive, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="processes-v{version}.zip"'})
+
+
+@bp.get("/processes/<int:version>/files/<path:name>")
+def version_file(version: int, name: str):
+    """One BPMN or DMN file of a version, as XML."""
+    require_role(*ANALYSTS)
+    with unit_of_work(write=False) as session:
+        content = versions.file_of(session, version, name)
+    return Response(content, mimetype="application/xml")
+
+
+@bp.get("/instances/<int:instance_id>/migration-check")
+def migration_check(instance_id: int):
+    """Whether an instance could move to ``?version=N``, and why not."""
+    require_role(*ANALYSTS)
+    version = request.args.get("version", type=int)
+    if version is None:
+        raise InvalidInput("name the target version: ?version=N")
+    with unit_of_work(write=False) as session:
+        reasons = versions.check_migration(session, platform(), instance_id, version)
+    return jsonify({"instance": instance_id, "version": version, "allowed": not reasons, "reasons": reasons})
+
+
+@bp.post("/processes/<int:version>/migrations")
+def migrate_instances(version: int):
+    """Move chosen running instances to a version: ``{"instances": [ids]}``; one result each."""
+    require_role(*ANALYSTS)
+    ids = json_body().get("instances")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) for i in ids) or len(ids) > 200:
+        raise InvalidInput("send {\"instances\": [ids]} with 1 to 200 instance ids")
+    with unit_of_work() as session:
+        results = versions.migrate_many(session, platform(), ids, version, g.user)
+    return jsonify({"version": version, "results": results})
+
+
+@bp.get("/migrations")
+def list_migrations():
+    """Recent migrations (``?instance=ID`` for one instance's)."""
+    require_role(*ANALYSTS)
+    with unit_of_work(write=False) as session:
+        return jsonify({"migrations": versions.list_migrations(session, request.args.get("instance", type=int))})
+
+
+@bp.post("/migrations/<int:migration_id>/undo")
+def undo_migration(migration_id: int):
+    """Undo a migration while the instance has not moved on since."""
+    require_role(*ANALYSTS)
+    with unit_of_work() as session:
+        record = versions.undo_migration(session, platform(), migration_id, g.user)
+        return jsonify(versions.migration_view(record))

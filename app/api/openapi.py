@@ -1,0 +1,186 @@
+"""The OpenAPI 3.1 document of /api/v1, written by hand and served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from . import bp
+
+ERROR = {"$ref": "#/components/responses/Error"}
+OBJECT = {"type": "object"}
+
+
+def _param(name: str, kind: str = "string", where: str = "path", text: str = "") -> dict:
+    return {"name": name, "in": where, "required": where == "path", "schema": {"type": kind},
+            **({"description": text} if text else {})}
+
+
+def _op(summary: str, tag: str, *params: dict, body: dict | None = None, ok: str = "200", public: bool = False,
+        multipart: bool = False, errors: tuple[str, ...] = ("400", "401", "403", "404", "422")) -> dict:
+    """One operation with a JSON (or multipart) body and the error envelope on failure."""
+    operation: dict[str, Any] = {"summary": summary, "tags": [tag], "parameters": list(params),
+                                 "responses": {ok: {"description": "OK", "content": {
+                                     "application/json": {"schema": OBJECT}}}}}
+    for status in errors:
+        if not (public and status in ("401", "403")):
+            operation["responses"][status] = ERROR
+    if body is not None:
+        kind = "multipart/form-data" if multipart else "application/json"
+        operation["requestBody"] = {"required": True, "content": {kind: {"schema": body}}}
+    if public:
+        operation["security"] = []
+    return operation
+
+
+CODE, TASK = _param("code", text="project code (any level of the 三级工程码)"), _param("task_id", "integer")
+PAGE = _param("page", "integer", "query")
+DATA_BODY = {"type": "object", "required": ["data"], "properties": {"data": OBJECT}}
+
+
+def _paths() -> dict[str, dict]:
+    return {
+        "/auth/token": {"post": _op("Exchange user name and password for a bearer token (throttled)", "accounts",
+                                    body={"type": "object", "required": ["username", "password"],
+                                          "properties": {"username": {"type": "string"},
+                                                         "password": {"type": "string"}}}, public=True,
+                                    errors=("400", "401", "422", "429"))},
+        "/users": {"get": _op("Every account with role, unit and division (administrators)", "accounts")},
+        "/me": {"get": _op("The caller's account", "accounts")},
+        "/enterprises": {"post": _op("Register an enterprise (unified social credit code checked) and its applicant",
+                                     "accounts", body=OBJECT, ok="201", public=True, errors=("400", "422"))},
+        "/projects": {"get": _op("The caller's enterprise's projects (applicants)", "projects", PAGE),
+                      "post": _op("Declare a project; the response carries its code", "projects", body=OBJECT,
+                                  ok="201", errors=("400", "401", "403", "409", "422"))},
+        "/projects/{code}": {"get": _op("A project with its stages, items, states and deadlines", "projects", CODE)},
+        "/projects/{code}/stages/{key}/applications": {"post": _op(
+            "Start a stage with its one application form", "projects", CODE, _param("key"), body=DATA_BODY,
+            ok="201", errors=("400", "401", "403", "404", "409", "422"))},
+        "/projects/{code}/progress": {"get": _op("Stage bar, items with lights, diagram marks and history",
+                                                 "projects", CODE)},
+        "/projects/{code}/materials": {
+            "get": _op("The project's uploaded materials", "materials", CODE),
+            "post": _op("Upload a material (PDF, OFD, JPG, PNG); one upload serves every item needing it",
+                        "materials", CODE, ok="201", multipart=True, body={
+                            "type": "object", "required": ["name", "file"],
+                            "properties": {"name": {"type": "string"},
+                                           "file": {"type": "string", "contentMediaType": "application/octet-stream"}}},
+                        errors=("400", "401", "403", "404", "413", "422"))},
+        "/projects/{code}/materials/{material_id}": {"get": _op("Download one material", "materials", CODE,
+                                                                _param("material_id", "integer"))},
+        "/projects/{code}/applications/{instance_id}/withdraw": {"post": _op(
+            "Withdraw a running stage application (BLZT 2)", "projects", CODE, _param("instance_id", "integer"),
+            errors=("401", "403", "404", "409"))},
+        "/projects/{code}/results": {"get": _op("Results issued for the finished applications", "projects", CODE)},
+        "/public/projects/{code}": {"get": _op("Progress by code, public fields only", "public", CODE,
+                                               public=True, errors=("404",))},
+        "/tasks": {"get": _op("The caller's inbox, oldest deadline first", "tasks", PAGE,
+                              _param("page_size", "integer", "query"), _param("stage", where="query"),
+                              _param("item", where="query"), _param("project", where="query"),
+                              _param("light", where="query", text="green, yellow, red or none"))},
+        "/tasks/claim": {"post": _op("Claim several tasks; says why others were not claimed", "tasks",
+                                     body={"type": "object", "required": ["ids"], "properties": {
+                                         "ids": {"type": "array", "items": {"type": "integer"}}}})},
+        "/tasks/{task_id}": {"get": _op("A task with its form's JSON Schema and the application", "tasks", TASK)},
+        "/tasks/{task_id}/claim": {"post": _op("Hold a task (409 when someone else holds it)", "tasks", TASK,
+                                               errors=("401", "404", "409"))},
+        "/tasks/{task_id}/unclaim": {"post": _op("Give a task back", "tasks", TASK, errors=("401", "404", "409"))},
+        "/tasks/{task_id}/complete": {"post": _op("Complete a task with its form data", "tasks", TASK,
+                                                  body=DATA_BODY, errors=("400", "401", "403", "404", "409", "422"))},
+        "/tasks/{task_id}/correction": {"get": _op("For a correction task: who asked, opinion, missing materials",
+                                                   "tasks", TASK)},
+        "/catalog/items": {"get": _op("The item list", "catalogue", _param("stage", where="query"),
+                                      _param("role", where="query"), _param("q", where="query"), public=True,
+                                      errors=())},
+        "/catalog/items/{code}": {"get": _op("One item's service guide", "catalogue", CODE, public=True,
+                                             errors=("404",))},
+        "/units": {"get": _op("Every unit with level, division and roles", "reference")},
+        "/processes": {"get": _op("Deployed versions of the flows", "processes"),
+                       "post": _op("Deploy a new version (BPMN/DMN files, analysts)", "processes", multipart=True,
+                                   body={"type": "object", "properties": {"files": {"type": "array", "items": {
+                                       "type": "string", "contentMediaType": "application/octet-stream"}},
+                                       "comment": {"type": "string"}}}, ok="201")},
+        "/processes/{old}/diff/{new}": {"get": _op("What changed between two deployed versions", "processes",
+                                                   _param("old", "integer"), _param("new", "integer"))},
+        "/processes/{version}/activate": {"post": _op("Make a deployed version the one new instances start on",
+                                                      "processes", _param("version", "integer"))},
+        "/processes/{version}/export": {"get": _op("The files of a deployed version", "processes",
+                                                   _param("version", "integer"))},
+        "/processes/{version}/files/{name}": {"get": _op("One BPMN or DMN file of a version, as XML", "processes",
+                                                         _param("version", "integer"), _param("name"))},
+        "/processes/{version}/migrations": {"post": _op("Move chosen running instances to a version", "processes",
+                                                        _param("version", "integer"), body=OBJECT)},
+        "/instances/{instance_id}/migration-check": {"get": _op(
+            "Whether an instance could move to ?version=N, and why not", "processes",
+            _param("instance_id", "integer"), _param("version", "integer", "query"))},
+        "/migrations": {"get": _op("Recent migrations (?instance=ID for one instance's)", "processes",
+                                   _param("instance", "integer", "query"))},
+        "/migrations/{migration_id}/undo": {"post": _op("Undo a migration while the instance has not moved on",
+                                                        "processes", _param("migration_id", "integer"))},
+        "/projects/{code}/codes": {"get": _op("The project's level-2 codes, each with its level-3 codes", "projects",
+                                              CODE)},
+        "/projects/{code}/sub-projects": {"post": _op("Split a project into sub-projects (level-2 codes)", "projects",
+                                                      CODE, body=OBJECT, ok="201")},
+        "/projects/{code}/sections": {"post": _op("Units or sections of a sub-project (level-3 codes)", "projects",
+                                                  CODE, body=OBJECT, ok="201")},
+        "/calendar/due": {"get": _op("The due instant of a limit (?start=&value=&unit=)", "time limits",
+                                     _param("start", where="query"), _param("value", "integer", "query"),
+                                     _param("unit", where="query"))},
+        "/calendar/years": {"get": _op("The years the working-day calendar covers and the override table",
+                                       "time limits")},
+        "/calendar/years/{year}": {
+            "get": _op("One year of the working-day calendar", "time limits", _param("year", "integer")),
+            "put": _op("Declare or correct a year in the override table (administrators)", "time limits",
+                       _param("year", "integer"), body=OBJECT)},
+        "/handlings/{handling_id}": {"get": _op("An item handling with its clock, light, BLZT history and special "
+                                                "procedures", "time limits", _param("handling_id", "integer"))},
+        "/handlings/{handling_id}/special-procedures": {"post": _op(
+            "Start a special procedure {kind, reason, expected_days}: the clock stops", "time limits",
+            _param("handling_id", "integer"), body=OBJECT, ok="201",
+            errors=("400", "401", "403", "404", "409", "422"))},
+        "/handlings/{handling_id}/special-procedures/{procedure_id}/end": {"post": _op(
+            "End a special procedure {result?}: the due date moves by the paused working days", "time limits",
+            _param("handling_id", "integer"), _param("procedure_id", "integer"),
+            errors=("400", "401", "403", "404", "409", "422"))},
+        "/supervision": {"get": _op("A supervisor's notices and supervision tasks (督办)", "time limits",
+                                    _param("all", where="query"))},
+        "/supervision/notices/{notice_id}/acknowledge": {"post": _op("Mark a notice as read", "time limits",
+                                                                     _param("notice_id", "integer"))},
+        "/routing": {"get": _op("The routing table (?role=&division=)", "reference", _param("role", where="query"),
+                                _param("division", where="query"))},
+        "/routing/{role}/{division}": {"put": _op("Route a lane role in a division to {unit_code}; audited",
+                                                  "reference", _param("role"), _param("division"), body=OBJECT)},
+        "/routing/reroute": {"post": _op("Move open tasks to the units their routes now name", "reference",
+                                         body=OBJECT)},
+        "/stats": {"get": _op("Counts of projects, items handled, open tasks, overdue items", "reference")},
+        "/openapi.json": {"get": _op("This document", "reference", public=True, errors=())},
+    }
+
+
+def document() -> dict:
+    """The whole OpenAPI 3.1 document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "海南省工程建设项目审批管理系统 API", "version": "1",
+                 "description": "JSON API of the approval platform. Errors are {error: {code, message, fields?}}."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "POST /auth/token for a token"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                               "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
+            "responses": {"Error": {"description": "An error with its code and message", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document of this API."""
+    return jsonify(document())

@@ -1,0 +1,171 @@
+"""Workbench views: inbox with filters and bulk claim, the task page and its outcomes."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import FormValidationError
+
+from ..errors import AppError, Conflict
+from ..pagekit import (
+    diagram_marks_response,
+    diagram_response,
+    form_errors,
+    form_fields,
+    material_response,
+    page_number,
+    progress_context,
+    read_form,
+)
+from ..services import instances, listings, materials, projects, special_procedures, tasks
+from ..services.projects import application_of
+from ..stages import BY_KEY, STAGES
+from ..web import platform, unit_of_work
+from . import bp
+
+PAGE_SIZE = 20
+
+
+def _filters() -> dict[str, str]:
+    return {k: request.args.get(k, "").strip()[:40] for k in ("stage", "item", "light", "project")}
+
+
+@bp.get("/")
+def inbox():
+    """The unit's open tasks, oldest deadline first, with filters and paging."""
+    filters = _filters()
+    if filters["light"] not in ("", *listings.LIGHTS):
+        filters["light"] = ""
+    with unit_of_work(write=False) as session:
+        page = listings.inbox(session, platform(), g.user, page_number(), PAGE_SIZE, **filters)
+        now, share = platform().now(), platform().settings.WARNING_SHARE
+        rows = [(t, t.instance, t.instance.project, listings.task_light(t, now, share)) for t in page.rows]
+        items = sorted({(i.code, i.name) for i in platform().catalog.items})
+        return render_template("officer/inbox.html", page=page, rows=rows, filters=filters, stages=STAGES,
+                               items=items, query={k: v for k, v in filters.items() if v})
+
+
+@bp.post("/claim")
+def bulk_claim():
+    """Claim every selected task that is still free; say which were not."""
+    ids = [int(x) for x in request.form.getlist("task") if x.isdigit()][:200]
+    claimed, refused = 0, []
+    with unit_of_work() as session:
+        for task_id in ids:
+            try:
+                tasks.claim(session, g.user, task_id)
+                claimed += 1
+            except AppError as exc:
+                refused.append(f"#{task_id}（{_reason(exc)}）")
+    flash(f"已签收 {claimed} 件" + (f"；未能签收：{'、'.join(refused)}" if refused else ""),
+          "error" if refused else "success")
+    return redirect(url_for("officer.inbox", **_filters_from_form()))
+
+
+def _filters_from_form() -> dict[str, str]:
+    return {k: v for k in ("stage", "item", "light", "project") if (v := request.form.get(k, ""))}
+
+
+def _reason(exc: AppError) -> str:
+    return {404: "不存在或不属于本单位", 409: "已被他人签收或已办结"}.get(exc.status, exc.message)
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+def claim(task_id: int):
+    """Hold a task."""
+    return _hold(task_id, tasks.claim, "已签收")
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+def unclaim(task_id: int):
+    """Give a task back to the unit."""
+    return _hold(task_id, tasks.unclaim, "已退回待签收")
+
+
+def _hold(task_id: int, action, done: str):
+    try:
+        with unit_of_work() as session:
+            action(session, g.user, task_id)
+    except Conflict as exc:
+        flash(f"操作失败：{_reason(exc)}", "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("officer.task", task_id=task_id))
+
+
+def _task_page(session, row, values, errors, status=200):
+    instance = row.instance
+    project = instance.project
+    stage = BY_KEY.get(instance.stage_key)
+    context = progress_context(session, project, str(instance.id), "officer.diagram")
+    procedures = special_procedures.procedures_of(session, row.handling_id) if row.handling_id else []
+    return render_template("officer/task.html", task=row, instance=instance, project=project, stage=stage,
+                           procedures=procedures, procedure_kinds=special_procedures.KINDS,
+                           application=application_of(instance),
+                           app_schema=platform().forms.schema(stage.form) if stage else {},
+                           uploads=materials.project_materials(session, project),
+                           fields=form_fields(row.form, values, errors) if row.form else [],
+                           errors=errors, **context), status
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+def task(task_id: int):
+    """The task page: application, materials, history and the form; POST completes it."""
+    if request.method == "GET":
+        with unit_of_work(write=False) as session:
+            return _task_page(session, tasks.visible_task(session, g.user, task_id), {}, {})
+    with unit_of_work(write=False) as session:
+        form_name = tasks.visible_task(session, g.user, task_id).form
+    if not form_name:
+        abort(404)
+    data, errors = read_form(form_name)
+    if not errors:
+        try:
+            with unit_of_work() as session:
+                row = instances.complete_task(session, platform(), task_id, data, g.user)
+                title = row.title
+        except FormValidationError as exc:
+            errors = form_errors(form_name, exc)
+        except AppError as exc:  # held by someone else, already done, or refused by the engine
+            if exc.status == 404:
+                raise
+            flash(f"办理失败：{_reason(exc)}", "error")
+            return redirect(url_for("officer.task", task_id=task_id))
+        else:
+            flash(f"“{title}”已办理", "success")
+            return redirect(url_for("officer.inbox"))
+    with unit_of_work(write=False) as session:
+        return _task_page(session, tasks.visible_task(session, g.user, task_id), request.form.to_dict(), errors, 422)
+
+
+@bp.get("/projects/<code>")
+def project(code: str):
+    """A project's progress as officers see it."""
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        context = progress_context(session, found, request.args.get("instance"), "officer.diagram")
+        return render_template("officer/progress.html", project=found, **context)
+
+
+@bp.get("/projects/<code>/diagram/<int:instance_id>.bpmn")
+def diagram(code: str, instance_id: int):
+    """The BPMN file of one of the project's applications."""
+    with unit_of_work(write=False) as session:
+        return diagram_response(session, projects.visible_project(session, g.user, code), instance_id)
+
+
+@bp.get("/projects/<code>/diagram/<int:instance_id>/marks")
+def diagram_marks(code: str, instance_id: int):
+    """Which elements of the application's diagram are done and which are active."""
+    with unit_of_work(write=False) as session:
+        return diagram_marks_response(session, projects.visible_project(session, g.user, code), instance_id)
+
+
+@bp.get("/tasks/<int:task_id>/materials/<int:material_id>")
+def material(task_id: int, material_id: int):
+    """A material of the task's project (only for officers who may see the task)."""
+    with unit_of_work(write=False) as session:
+        row = tasks.visible_task(session, g.user, task_id)
+        found = materials.get_material(session, row.instance.project, material_id)
+    return material_response(found)
+

@@ -1,0 +1,133 @@
+"""Portal views: correction tasks, materials, withdrawal, results, progress."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import FormValidationError
+
+from ..errors import AppError, InvalidInput
+from ..pagekit import form_errors, form_fields, material_response, progress_context, read_form
+from ..services import applications, instances, materials, projects, results, tasks
+from ..web import platform, unit_of_work
+from . import bp
+
+
+def _back(default: str) -> str:
+    target = request.form.get("next") or request.args.get("next") or default
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.post("/projects/<code>/materials")
+def upload(code: str):
+    """Upload one material; it serves every item that needs a material of that name."""
+    back = _back(url_for("portal.project", code=code))
+    upload = request.files.get("file")
+    try:
+        with unit_of_work() as session:
+            found = projects.visible_project(session, g.user, code)
+            row = materials.store(session, platform(), g.user, found, request.form.get("name", ""),
+                                  upload.filename if upload else "", upload.stream if upload else _Empty())
+            name = row.name
+    except InvalidInput as exc:
+        flash(f"上传失败：{'；'.join((exc.fields or {}).values()) or exc.message}", "error")
+        return redirect(back)
+    flash(f"已上传：{name}", "success")
+    return redirect(back)
+
+
+class _Empty:
+    """Stands in for a missing file part."""
+
+    @staticmethod
+    def read(_size: int = -1) -> bytes:
+        return b""
+
+
+@bp.get("/projects/<code>/materials/<int:material_id>")
+def download(code: str, material_id: int):
+    """Download one of the project's materials."""
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        row = materials.get_material(session, found, material_id)
+    return material_response(row)
+
+
+def _task_page(session, row, values, errors, status=200):
+    request_info = applications.correction_request(session, platform(), row)
+    found = row.instance.project
+    return render_template("portal/task.html", task=row, project=found, request_info=request_info,
+                           fields=form_fields(row.form, values, errors) if row.form else [],
+                           uploads=materials.project_materials(session, found), errors=errors), status
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+def task(task_id: int):
+    """A task routed to my enterprise (补正): the reviewer's opinion and the form to answer it."""
+    if request.method == "GET":
+        with unit_of_work(write=False) as session:
+            row = tasks.visible_task(session, g.user, task_id)
+            return _task_page(session, row, {}, {})
+    with unit_of_work(write=False) as session:
+        form_name = tasks.visible_task(session, g.user, task_id).form
+    if not form_name:
+        abort(404)
+    data, errors = read_form(form_name)
+    if not errors:
+        try:
+            with unit_of_work() as session:
+                row = instances.complete_task(session, platform(), task_id, data, g.user)
+                code = row.instance.project.code
+        except FormValidationError as exc:
+            errors = form_errors(form_name, exc)
+        except AppError as exc:
+            if exc.status == 404:
+                raise
+            flash(f"未能提交：{exc.message}", "error")
+            return redirect(url_for("portal.task", task_id=task_id))
+        else:
+            flash("补正材料已提交，等待综合窗口审核", "success")
+            return redirect(url_for("portal.project", code=code))
+    with unit_of_work(write=False) as session:
+        row = tasks.visible_task(session, g.user, task_id)
+        return _task_page(session, row, request.form.to_dict(), errors, 422)
+
+
+@bp.post("/projects/<code>/applications/<int:instance_id>/withdraw")
+def withdraw(code: str, instance_id: int):
+    """Withdraw a running application (申请人撤回)."""
+    try:
+        with unit_of_work() as session:
+            applications.withdraw(session, platform(), g.user, code, instance_id)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        flash(f"撤回失败：{exc.message}", "error")
+    else:
+        flash("申请已撤回，可修改后重新申报", "success")
+    return redirect(url_for("portal.project", code=code))
+
+
+@bp.get("/projects/<code>/progress")
+def progress(code: str):
+    """The progress page: stage bar, items with lights, diagram, history."""
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        context = progress_context(session, found, request.args.get("instance"))
+        return render_template("portal/progress.html", project=found, **context)
+
+
+@bp.get("/projects/<code>/results/<int:instance_id>")
+def result(code: str, instance_id: int):
+    """A printable notice of the result issued for one application (download with ?download=1)."""
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        issued = results.issued_result(session, platform(), found, instance_id)
+        if issued is None:
+            abort(404)
+        html = render_template("portal/result.html", project=found, result=issued)
+    if request.args.get("download"):
+        name = f"{found.code}-{issued.stage_key}.html"
+        return html, 200, {"Content-Type": "text/html; charset=utf-8",
+                           "Content-Disposition": f'attachment; filename="{name}"'}
+    return html

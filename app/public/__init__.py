@@ -1,0 +1,77 @@
+"""Public pages (no login): item list and service guides, progress by project code with its QR image."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, Response, abort, render_template, request, url_for
+
+from ..errors import NotFound
+from ..services import progress, projects
+from ..stages import STAGES
+from ..web import platform, unit_of_work
+
+bp = Blueprint("public", __name__)
+ELEMENT_NAMES = {"special_procedures": "特别程序", "consult_phone": "咨询电话", "complaint_phone": "监督投诉电话",
+                 "service_objects": "服务对象", "handling_forms": "办理形式", "variants": "办理情形",
+                 "limit_note": "时限说明"}
+LIMIT_UNITS = {"working_days": "个工作日", "calendar_days": "个自然日", "hours": "小时", "immediate": "即办"}
+
+
+@bp.get("/")
+def home():
+    """The item list by stage and department, with search by name."""
+    catalog = platform().catalog
+    q = request.args.get("q", "").strip()[:50]
+    groups = []
+    for stage in STAGES:
+        found = [i for i in catalog.items if i.stage == stage.key and (not q or q in i.name or q in i.code)]
+        by_role: dict[str, list] = {}
+        for item in found:
+            by_role.setdefault(item.role, []).append(item)
+        if found:
+            groups.append((stage, [(catalog.roles[r].name if r in catalog.roles else r, its)
+                                   for r, its in by_role.items()]))
+    return render_template("public/home.html", groups=groups, q=q,
+                           total=sum(len(its) for _, roles in groups for _, its in roles), limit_units=LIMIT_UNITS)
+
+
+@bp.get("/public/items/<code>")
+def guide(code: str):
+    """An item's service guide (办事指南) with all its elements."""
+    try:
+        item = platform().catalog.item(code)
+    except Exception:  # noqa: BLE001 - any unknown code is a 404
+        raise NotFound(f"no catalogue item {code!r}") from None
+    role = platform().catalog.roles.get(item.role)
+    return render_template("public/guide.html", item=item, role_name=role.name if role else item.role,
+                           stage=next((s for s in STAGES if s.key == item.stage), None),
+                           element_names=ELEMENT_NAMES, limit_units=LIMIT_UNITS)
+
+
+@bp.get("/public/query")
+def query():
+    """Progress by project code (码上查): public fields only."""
+    code = request.args.get("code", "").strip()[:60]
+    if not code:
+        return render_template("public/query.html", code="", project=None, stages=None, items=None)
+    with unit_of_work(write=False) as session:
+        try:
+            found = projects.find_project(session, code)
+        except NotFound:
+            return render_template("public/query.html", code=code, project=None, stages=None, items=None,
+                                   missing=True), 404
+        return render_template("public/query.html", code=code, project=found, stages=progress.stage_bar(found),
+                               items=progress.item_rows(session, platform(), found))
+
+
+@bp.get("/public/qr/<code>.svg")
+def qr(code: str):
+    """A QR image leading to the project's public progress page."""
+    if not 10 <= len(code) <= 60 or not all(c.isalnum() or c == "-" for c in code):
+        abort(404)
+    target = url_for("public.query", code=code, _external=True)
+    out = io.BytesIO()
+    segno.make(target, error="m").save(out, kind="svg", scale=4, border=2, dark="#1f5fa8")
+    return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

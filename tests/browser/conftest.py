@@ -1,0 +1,89 @@
+"""Browser tests: Playwright drives Debian's Chromium against a real werkzeug server in a thread.
+
+The server runs the whole application on a temporary SQLite database seeded
+like the integration tests.  Without Chromium the tests skip saying why,
+unless ``REQUIRE_BROWSER=1`` (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.config import Settings
+from app.db import transaction
+from app.migrations import upgrade
+from app.platform import build_platform
+from app.services import setup
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_present():
+    """Skip every browser test without Chromium, saying why; fail instead when REQUIRE_BROWSER=1."""
+    if CHROMIUM.exists():
+        return
+    reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium fonts-noto-cjk)"
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(reason + " and REQUIRE_BROWSER=1")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, headless, with nothing reaching out to the network."""
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture(scope="session")
+def live_platform(tmp_path_factory):
+    """A migrated, seeded platform on a fresh SQLite file."""
+    root = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{root / 'browser.db'}"
+    settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="browser-test",
+                                 UPLOAD_DIR=str(root / "uploads"))
+    upgrade(url)
+    platform = build_platform(settings)
+    with transaction(platform.sessions) as session:
+        setup.load_organisation(session, platform.catalog)
+        setup.deploy_initial(session, platform)
+        setup.seed_demo(session, platform)
+    yield platform
+    platform.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_platform):
+    """The application served by werkzeug on a free local port; yields its base URL."""
+    app = create_app(live_platform.settings, platform=live_platform)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def shots():
+    """``shots(page, name)`` keeps a full-page screenshot in test-artifacts/browser/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):  # only this run's pages
+        old.unlink()
+    counter = iter(range(1, 1000))
+
+    def take(page, name: str) -> Path:
+        path = ARTIFACTS / f"{next(counter):02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,155 @@
+"""The administrator's holiday table (``catalog/holidays.json``): checked edits, a calendar that follows it.
+
+An administrator declares a year once the State Council publishes its notice
+(国务院办公厅关于某年部分节假日安排的通知), or corrects single dates of a year
+the library knows.  :func:`with_year` checks one year's entry and returns the
+new table (the same checks as :func:`engine.calendar.load_overrides`, plus: a
+make-up working day is a Saturday or Sunday, a holiday is not also a working
+day); :func:`write_table` replaces the file atomically.  :class:`HolidayFile`
+is a :class:`~engine.calendar.WorkingCalendar` that rebuilds itself when the
+file changes, checked at most once a second, so every process on the machine
+(web workers, the scheduler) follows an edit within a second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .calendar import CalendarError, WorkingCalendar, load_overrides, overrides_from_table
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+_ENTRY_KEYS = ("declared", "notice", "holidays", "workdays")
+
+
+def read_table(path: str | Path) -> dict[str, Any]:
+    """The table as JSON (``{"note": [...], "years": {...}}``); an empty one if the file is missing."""
+    path = Path(path)
+    if not path.exists():
+        return {"years": {}}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CalendarError(f"Cannot read the holiday table {path}: {exc}", path=str(path)) from exc
+
+
+def _field(message: str, name: str, year: int) -> CalendarError:
+    error = CalendarError(message, year=year)
+    error.problem_field = name
+    return error
+
+
+def check_entry(year: int, entry: Any) -> dict[str, Any]:
+    """One year's entry, checked and normalised (sorted, de-duplicated dates)."""
+    if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise _field(f"The year must be from {FIRST_YEAR} to {LAST_YEAR} / 年份须在{FIRST_YEAR}至{LAST_YEAR}之间",
+                     "year", year)
+    if not isinstance(entry, dict):
+        raise _field("The year's entry must be an object / 年度设置须为对象", "body", year)
+    unknown = sorted(set(entry) - set(_ENTRY_KEYS))
+    if unknown:
+        raise _field(f"Unknown keys: {', '.join(unknown)} / 未知字段", unknown[0], year)
+    notice = entry.get("notice", "")
+    if not isinstance(notice, str) or len(notice) > 200:
+        raise _field("notice must be text of at most 200 characters / 通知文号过长", "notice", year)
+    clean = {"declared": entry.get("declared", False), "notice": notice.strip()}
+    for name in ("holidays", "workdays"):
+        values = entry.get(name, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise _field(f"{name} must be a list of YYYY-MM-DD dates / 须为日期列表", name, year)
+        clean[name] = sorted(set(values))
+    for value in clean["workdays"]:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            continue  # the table check below names it
+        if day.weekday() < 5:
+            raise _field(f"{value} is a weekday: a make-up working day (调休上班) is a Saturday or Sunday / "
+                         f"{value}不是周末，调休上班日应为周六或周日", "workdays", year)
+    return clean
+
+
+def with_year(table: dict[str, Any], year: int, entry: Any) -> tuple[dict[str, Any], WorkingCalendar]:
+    """The table with ``year`` set to ``entry``, checked whole; also the calendar it gives."""
+    clean = check_entry(year, entry)
+    years = dict(table.get("years") or {})
+    years[str(year)] = clean
+    new_table = {**table, "years": dict(sorted(years.items()))}
+    try:
+        overrides, declared = overrides_from_table(new_table, "holidays.json")
+    except CalendarError as exc:
+        raise _field(exc.message, "holidays", year) from exc
+    calendar = WorkingCalendar(overrides, declared)
+    if clean["declared"] and year not in calendar.covered_years():
+        raise _field(f"{year} could not be declared / {year}年未能声明", "declared", year)
+    return new_table, calendar
+
+
+def write_table(path: str | Path, table: dict[str, Any]) -> None:
+    """Replace the table file atomically (a reader sees the old or the new table, never half)."""
+    path = Path(path)
+    text = json.dumps(table, ensure_ascii=False, indent=2) + "\n"
+    fd, temporary = tempfile.mkstemp(prefix=".holidays-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class HolidayFile:
+    """A working calendar built from the library and a table file, rebuilt when the file changes."""
+
+    def __init__(self, path: str | Path, check_seconds: float = 1.0):
+        self.path = Path(path)
+        self.check_seconds = check_seconds
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._checked = 0.0
+        self._calendar = self._build()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def _build(self) -> WorkingCalendar:
+        self._stamp = self._file_stamp()
+        if self._stamp is None:
+            return WorkingCalendar()
+        overrides, declared = load_overrides(self.path)
+        return WorkingCalendar(overrides, declared)
+
+    def reload(self) -> WorkingCalendar:
+        """Rebuild from the file now."""
+        with self._lock:
+            self._calendar = self._build()
+            self._checked = time.monotonic()
+            return self._calendar
+
+    def current(self) -> WorkingCalendar:
+        """The calendar of the file as it is now (checked at most every ``check_seconds``)."""
+        if time.monotonic() - self._checked >= self.check_seconds:
+            self._checked = time.monotonic()
+            if self._file_stamp() != self._stamp:
+                try:
+                    return self.reload()
+                except CalendarError:
+                    pass  # a broken file keeps the last good calendar; edits go through with_year
+        return self._calendar
+
+    def __getattr__(self, name: str):
+        return getattr(self.current(), name)
+
+    def __repr__(self) -> str:
+        return f"<HolidayFile {self.path} {self._calendar!r}>"

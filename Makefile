@@ -15,7 +15,30 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Browser libraries from npm (package.json), copied into app/static/vendor/ (never committed).
+NPM ?= npm
+VENDOR := app/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
+
+$(VENDOR_STAMP): package.json
+	@command -v $(NPM) >/dev/null 2>&1 || { echo 'make install: npm was not found; install Node.js 18+ with npm (e.g. apt-get install nodejs npm) and run make install again' >&2; exit 1; }
+	$(NPM) install --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/bpmn-js-properties-panel $(VENDOR)/dmn-js
+	cp node_modules/bpmn-js/dist/*.production.min.js $(VENDOR)/bpmn-js/
+	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
+	cp node_modules/bpmn-js-properties-panel/dist/bpmn-js-properties-panel.umd.js $(VENDOR)/bpmn-js-properties-panel/
+	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css $(VENDOR)/bpmn-js-properties-panel/
+	cp node_modules/dmn-js/dist/*.production.min.js $(VENDOR)/dmn-js/
+	cp -r node_modules/dmn-js/dist/assets $(VENDOR)/dmn-js/
+	touch $@
+
+# The English catalogue of the pages, compiled from its .po file (the .mo is never committed).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+install: $(STAMP) $(VENDOR_STAMP) $(CATALOGS)
 
 run: install
 	$(BIN)/flask init-db

@@ -34,6 +34,10 @@ def create_app(settings: Settings | None = None, platform=None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
+    from .admin import bp as admin_bp
+    app.register_blueprint(admin_bp)  # analysts: modeler, versions, migrations
+    from .pages import register_pages
+    register_pages(app, settings)  # portal, officer, public, language
     register_errors(app)
     register_cli(app)
     return app

@@ -7,8 +7,8 @@ access rule of a whole blueprint in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
 

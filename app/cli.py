@@ -80,3 +80,17 @@ def register_cli(app: Flask) -> None:
         """Run the timer scheduler (its own process, never inside a web worker)."""
         from .scheduler import run_forever
         run_forever(_platform())
+
+    @app.cli.command("export-processes")
+    @click.option("--version", "version", type=int, required=True, help="The deployed version to export.")
+    @click.argument("directory", type=click.Path(file_okay=False))
+    def export_processes(version: int, directory: str):
+        """Write the files of a deployed version into DIRECTORY (laid out like processes/)."""
+        from .errors import AppError
+        from .services import versions
+        try:
+            with transaction(_platform().sessions, write=False) as session:
+                written = versions.export_to_directory(session, version, directory)
+        except AppError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"version {version}: {len(written)} file(s) written to {directory}")

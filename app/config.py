@@ -37,6 +37,7 @@ class Settings:
     SCHEDULER_CLAIM_SECONDS: int = 60
     SCHEDULER_BATCH: int = 200
     WARNING_SHARE: float = 2 / 3
+    ESCALATION_INTERVAL_SECONDS: float = 60.0
     WORKFLOW_CACHE_SIZE: int = 512
     PASSWORD_HASH_FAST: bool = False
     TESTING: bool = False

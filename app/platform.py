@@ -14,10 +14,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from engine.calendar import WorkingCalendar, load_overrides
 from engine.cache import WorkflowCache
+from engine.calendar import WorkingCalendar
 from engine.catalog import Catalog, load_catalog
+from engine.decisions import plan_helpers
 from engine.forms import FormLibrary
+from engine.holidays import HolidayFile
 from engine.runtime import Runtime
 from engine.specs import SpecCache
 
@@ -39,14 +41,16 @@ class Platform:
     sessions: sessionmaker
     forms: FormLibrary
     catalog: Catalog
-    calendar: WorkingCalendar
+    calendar: WorkingCalendar | HolidayFile
     clock: Callable[[], dt.datetime] = system_clock
     runtime: Runtime = field(init=False)
 
     def __post_init__(self):
         self.specs = SpecCache(self._deployment_files)
         self.workflows = WorkflowCache(self.settings.WORKFLOW_CACHE_SIZE)
-        self.runtime = Runtime(self.specs, helpers=self._script_helpers())
+        self.runtime = Runtime(self.specs, helpers=self._script_helpers(),
+                               data_helpers={**self._deadline_helpers(), **plan_helpers(self.catalog)},
+                               clock=lambda: self.clock())
 
     def _deployment_files(self, version: int) -> dict[str, bytes]:
         with self.sessions() as session:
@@ -58,14 +62,25 @@ class Platform:
             """ISO due time n working days from now (for timer expressions)."""
             return self.calendar.add_working_days(self.clock(), int(n)).astimezone(dt.UTC).isoformat()
 
-        def deadline(item_code: str) -> str:
-            """ISO due time of an item's committed limit counted from now."""
-            item = self.catalog.item(item_code)
-            limit = item.committed_limit or item.statutory_limit
-            due = self.calendar.due_date(self.clock(), limit.value, limit.unit)
-            return due.astimezone(dt.UTC).isoformat()
+        return {"working_days_after": working_days_after}
 
-        return {"working_days_after": working_days_after, "deadline": deadline}
+    def _deadline_helpers(self) -> dict[str, Callable]:
+        """``deadline(item)`` / ``deadline_warning(item)``: the item clock of the task's project.
+
+        Bound to the task data (its ``project.code``), they give the due (or
+        yellow-light) instant of the project's open handling of the item, or of
+        the item's catalogue limit counted from now (docs/time-limits.md).
+        """
+        from .services.itemclock import deadline_instant
+
+        def bind(warning: bool) -> Callable[[dict], Callable[[str], str]]:
+            def factory(context: dict) -> Callable[[str], str]:
+                project = context.get("project")
+                code = project.get("code") if isinstance(project, dict) else None
+                return lambda item_code: deadline_instant(self, code, str(item_code), warning).isoformat()
+            return factory
+
+        return {"deadline": bind(False), "deadline_warning": bind(True)}
 
     def now(self) -> dt.datetime:
         """The platform clock (injectable in tests)."""
@@ -76,11 +91,10 @@ def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None =
     """Wire the platform from settings; no database access happens here."""
     engine = make_engine(settings.DATABASE_URL)
     catalog_dir = Path(settings.CATALOG_DIR)
-    overrides, extra_years = load_overrides(catalog_dir / "holidays.json")
     platform = Platform(settings=settings, sessions=make_session_factory(engine),
                         forms=FormLibrary(Path(settings.FORMS_DIR)),
                         catalog=load_catalog(catalog_dir),
-                        calendar=WorkingCalendar(overrides, extra_years))
+                        calendar=HolidayFile(catalog_dir / "holidays.json"))  # follows admin edits
     if clock is not None:
         platform.clock = clock
     return platform

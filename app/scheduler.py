@@ -1,8 +1,8 @@
-"""The scheduler process: fires BPMN timers when they fall due.
+"""The scheduler process: fires BPMN timers when they fall due, raises time-limit warnings.
 
 Run it as its own process (``flask --app app scheduler``), never inside a web
 worker.  Any number may run against one PostgreSQL database: claims make
-each timer fire once.
+each timer fire once, and each warning or escalation happen once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from .db import transaction
 from .errors import AppError
-from .services import instances, timers
+from .models import ItemHandling
+from .services import escalations, instances, timers
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,18 @@ class TimerWorker:
             return timers.claim_due(session, self.owner, self.platform.now(),
                                     settings.SCHEDULER_CLAIM_SECONDS, settings.SCHEDULER_BATCH)
 
-    def fire(self, instance_id: int) -> None:
-        """Fire one claimed instance's timers and release the claim."""
+    def fire(self, instance_id: int) -> list[str]:
+        """Fire one claimed instance's timers (if the claim is still ours) and release the claim."""
         try:
             with transaction(self.platform.sessions) as session:
-                instances.fire_timers(session, self.platform, instance_id)
+                fired = instances.fire_timers(session, self.platform, instance_id, owner=self.owner)
                 timers.release(session, instance_id, self.owner)
+            if fired:
+                log.info("instance %s: fired %s", instance_id, ", ".join(fired))
+            return fired
         except (AppError, Exception):  # one bad instance must not stop the others
             log.exception("firing timers of instance %s failed; its claim will expire", instance_id)
+            return []
 
     def tick(self) -> int:
         """Claim and fire; return how many instances were handled."""
@@ -52,13 +57,47 @@ class TimerWorker:
         return len(ids)
 
 
+class TimeLimitWorker:
+    """The time-limit job: yellow-light warnings, overdue escalations, 逾期默认同意 (claim-safe)."""
+
+    def __init__(self, platform):
+        self.platform = platform
+
+    def tick(self) -> dict[str, int]:
+        """Raise what is due now; each kind in one short transaction, each consent in its own."""
+        batch = self.platform.settings.SCHEDULER_BATCH
+        with transaction(self.platform.sessions) as session:
+            warned = escalations.raise_warnings(session, self.platform, batch)
+        with transaction(self.platform.sessions) as session:
+            overdue = escalations.raise_overdue(session, self.platform, batch)
+        consented = 0
+        for handling_id in overdue:
+            if not escalations.silence_consent(self.platform, self._item(handling_id)):
+                continue
+            try:
+                with transaction(self.platform.sessions) as session:
+                    consented += escalations.deem_consent(session, self.platform, handling_id)
+            except (AppError, Exception):  # noqa: B014 - one bad item must not stop the others
+                log.exception("deemed consent of item handling %s failed", handling_id)
+        return {"warned": len(warned), "overdue": len(overdue), "consented": consented}
+
+    def _item(self, handling_id: int) -> str:
+        with transaction(self.platform.sessions, write=False) as session:
+            return session.get(ItemHandling, handling_id).item_code
+
+
 def run_forever(platform) -> None:
-    """Block, ticking every ``SCHEDULER_INTERVAL_SECONDS``."""
+    """Block: fire timers every ``SCHEDULER_INTERVAL_SECONDS``, check limits every ``ESCALATION_...``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
+    for chatty in ("apscheduler", "spiff"):  # a line per tick and per task state change otherwise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     worker = TimerWorker(platform)
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(worker.tick, "interval", seconds=platform.settings.SCHEDULER_INTERVAL_SECONDS,
                       max_instances=1, coalesce=True, id="timers")
+    scheduler.add_job(TimeLimitWorker(platform).tick, "interval",
+                      seconds=platform.settings.ESCALATION_INTERVAL_SECONDS,
+                      max_instances=1, coalesce=True, id="time_limits")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

@@ -32,10 +32,27 @@ STAGES: tuple[Stage, ...] = (
           "parallel_utilities", "parallel_application.schema.json", "utilities", "initiation"),
 )
 BY_KEY = {s.key: s for s in STAGES}
+#: The process that verifies a signed commitment (告知承诺) after the approval; its instances'
+#: ``stage_key`` is ``VERIFICATION_STAGE``.
+VERIFICATION_PROCESS, VERIFICATION_STAGE = "commitment_verification", "verification"
 #: Process ids that a deployment must contain.
-REQUIRED_PROCESSES = tuple(s.process_id for s in STAGES) + ("correction",)
+REQUIRED_PROCESSES = tuple(s.process_id for s in STAGES) + ("correction", VERIFICATION_PROCESS)
+#: Stages handled inside another stage, by flow type (catalog/flow_types.json ``merged_stages``;
+#: a test keeps the two in step): land sold with a design scheme merges construction into engineering.
+MERGED_STAGES: dict[int, dict[str, str]] = {5: {"construction": "engineering"}}
 
 
 def stage(key: str) -> Stage | None:
     """The stage with this key, or None."""
     return BY_KEY.get(key)
+
+
+def merged_into(flow_type: int | None, key: str) -> str | None:
+    """The stage that handles stage ``key`` for projects of ``flow_type``, when merged into one."""
+    return MERGED_STAGES.get(flow_type or 0, {}).get(key)
+
+
+def stage_approved(project, key: str) -> bool:
+    """Whether a project's stage ``key`` is approved (a merged stage: when its host stage is)."""
+    handled_by = merged_into(project.flow_type, key) or key
+    return any(i.stage_key == handled_by and i.status == "approved" for i in project.instances)

@@ -35,12 +35,41 @@ def unit_of_work(write: bool = True) -> Iterator[Session]:
         yield session
 
 
-def error_body(status: int, code: str, message: str, fields: dict | None = None):
-    """The JSON error envelope ``{error: {code, message, fields?}}``."""
+def error_body(status: int, code: str, message: str, fields: dict | None = None,
+               problems: list | None = None):
+    """The JSON error envelope ``{error: {code, message, fields?, problems?}}``."""
+    if wants_html():
+        return error_page(status, message, fields)
     error = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
+    if problems:
+        error["problems"] = problems
     return jsonify({"error": error}), status
+
+
+def wants_html() -> bool:
+    """Pages get HTML error pages; the API (and anything outside a request) gets JSON."""
+    from flask import has_request_context
+    return has_request_context() and not request.path.startswith("/api/")
+
+
+ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "请求方式不允许",
+                409: "操作冲突", 413: "文件过大", 422: "填写有误", 429: "操作过于频繁", 503: "系统繁忙"}
+
+
+def error_page(status: int, message: str, fields: dict | None = None):
+    """An HTML error page in the site's frame (falls back to plain text if rendering fails)."""
+    from flask import render_template
+    title = ERROR_TITLES.get(status, "系统错误" if status >= 500 else "请求有误")
+    if status >= 500:
+        message = "系统发生错误，已记录日志，请稍后再试"
+    try:
+        return render_template("error.html", status=status, title=title, message=message,
+                               fields=fields or {}), status
+    except Exception:  # noqa: BLE001 - an error page must never fail
+        log.exception("error page could not be rendered")
+        return f"{status} {title}", status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def json_body() -> dict:
@@ -64,7 +93,7 @@ def register_errors(app: Flask) -> None:
         fields = getattr(exc, "fields", None)
         if isinstance(exc, ProcessDefinitionError):
             fields = {str(i): p for i, p in enumerate(exc.problems)} or None
-        return error_body(status, exc.code, exc.message, fields)
+        return error_body(status, exc.code, exc.message, fields, getattr(exc, "problems", None))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

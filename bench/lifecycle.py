@@ -21,6 +21,8 @@ from app.models import User
 from app.platform import build_platform
 from app.services import demo, instances, projects, setup
 from app.stages import BY_KEY
+from engine.catalog import load_catalog
+from engine.decisions import facts, plan_helpers
 from engine.runtime import Runtime
 from engine.specs import SpecCache, build_bundles, parse_deployment, read_directory
 
@@ -37,13 +39,17 @@ def engine_lifecycles(seconds: float = 3.0) -> tuple[float, float]:
     files = read_directory(ROOT / "processes")
     cache = SpecCache(lambda v: files)
     cache.add(1, build_bundles(parse_deployment(files), 1))
-    runtime = Runtime(cache)
+    far = "2099-01-01T00:00:00+00:00"  # the warning timers' instant: never due during the run
+    runtime = Runtime(cache, data_helpers={**plan_helpers(load_catalog(ROOT / "catalog")),
+                                           "deadline_warning": lambda context: (lambda item_code: far)})
     bundle = cache.get("stage_initiation", 1)
     application = demo.stage_application(BY_KEY["initiation"], _P, TODAY)
+    start_facts = facts(investment_type="ratification", total_investment=application["total_investment"],
+                        land_area=application["land_area"])  # what the stage's item decision reads
     lifecycles = tasks = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
-        workflow = runtime.start(bundle, {"project": PROJECT, "application": application})
+        workflow = runtime.start(bundle, {"project": PROJECT, "application": application, "facts": start_facts})
         while ready := runtime.ready_user_tasks(workflow):
             view = ready[0]
             runtime.complete(workflow, view.task_id, demo.task_answer(view.form, tasks, TODAY))
@@ -84,6 +90,17 @@ def _new_instance(platform, applicant_id: int) -> int:
                                      demo.stage_application(stage, project, TODAY), applicant).id
 
 
+_ACTORS: dict[tuple, int] = {}
+
+
+def _actor(session, row):
+    """The officer (or applicant) for a task, looked up once per unit and lane."""
+    key = (id(session.get_bind()), row.unit_id, row.lane_role, row.enterprise_id)
+    if key not in _ACTORS:
+        _ACTORS[key] = demo.actor_for(session, row).id
+    return session.get(User, _ACTORS[key])
+
+
 def _complete_next(platform, instance_id: int, decide=lambda row: None) -> bool:
     with transaction(platform.sessions, write=False) as session:
         rows = demo.open_tasks(session, instance_id)
@@ -91,9 +108,8 @@ def _complete_next(platform, instance_id: int, decide=lambda row: None) -> bool:
         return False
     row = rows[0]
     with transaction(platform.sessions) as session:
-        actor = demo.actor_for(session, row)
         instances.complete_task(session, platform, row.id, demo.task_answer(row.form, row.id, TODAY,
-                                                                             decide(row)), actor)
+                                                                             decide(row)), _actor(session, row))
     return True
 
 
@@ -126,7 +142,7 @@ def correction_history(platform, loops: int = 20, samples: int = 15) -> tuple[fl
         fresh.append(_time_one_completion(platform, fresh_id))  # the window's acceptance
         long_id = _new_instance(platform, applicant_id)
         _complete_next(platform, long_id)  # accept
-        for _ in range(loops):  # the EIA review returns for correction; applicant and window loop
+        for _ in range(loops):  # the EIA review (environment) returns for correction; applicant and window loop
             _loop_once(platform, long_id)
         long.append(_time_one_completion(platform, long_id))
     return statistics.median(fresh) * 1000, statistics.median(long) * 1000
@@ -135,15 +151,14 @@ def correction_history(platform, loops: int = 20, samples: int = 15) -> tuple[fl
 def _loop_once(platform, instance_id: int) -> None:
     with transaction(platform.sessions, write=False) as session:
         rows = {r.spec_name: r for r in demo.open_tasks(session, instance_id)}
-    for name in ("review_eia", "correction_supplement", "correction_recheck"):
+    for name in ("review_environment", "correction_supplement", "correction_recheck"):
         if name not in rows:
             with transaction(platform.sessions, write=False) as session:
                 rows = {r.spec_name: r for r in demo.open_tasks(session, instance_id)}
         row = rows[name]
         with transaction(platform.sessions) as session:
-            actor = demo.actor_for(session, row)
-            answer = demo.task_answer(row.form, row.id, TODAY, "correct" if name == "review_eia" else None)
-            instances.complete_task(session, platform, row.id, answer, actor)
+            answer = demo.task_answer(row.form, row.id, TODAY, "correct" if name == "review_environment" else None)
+            instances.complete_task(session, platform, row.id, answer, _actor(session, row))
         rows = {}
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "CalendarError",
     "WorkingCalendar",
     "load_overrides",
+    "overrides_from_table",
 ]
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -77,6 +78,11 @@ class CalendarError(EngineError, ValueError):
     """A date the calendar does not know, or a limit it cannot compute."""
 
     code = "calendar_error"
+
+    @property
+    def fields(self) -> dict[str, str] | None:
+        """The year the calendar lacks, for API error bodies."""
+        return {"year": str(self.context["year"])} if "year" in self.context else None
 
 
 def _uncovered(year: int) -> CalendarError:
@@ -378,6 +384,12 @@ def load_overrides(path: str | Path) -> tuple[dict[date, bool], frozenset[int]]:
         table = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CalendarError(f"Cannot read the holiday table {path}: {exc}", path=str(path)) from exc
+    return overrides_from_table(table, path)
+
+
+def overrides_from_table(table, path: str | Path = "<table>") -> tuple[dict[date, bool], frozenset[int]]:
+    """Check an override table already read as JSON; return (overrides, declared years)."""
+    path = Path(path)
     if not isinstance(table, dict) or not isinstance(table.get("years"), dict):
         raise CalendarError(f"{path}: expected an object with a 'years' object", path=str(path))
     overrides: dict[date, bool] = {}

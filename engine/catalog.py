@@ -130,6 +130,7 @@ class Item:
     commitment_allowed: bool = False
     gaps_allowed: bool = False
     correction_clock: str = "resume"
+    silence_consent: bool = False  # 逾期默认同意: an overdue review counts as approved
     result_name: str = ""
     unverified: bool = False
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -201,6 +202,7 @@ def _item(raw: Mapping[str, Any]) -> Item:
         commitment_allowed=bool(raw.get("commitment_allowed", False)),
         gaps_allowed=bool(raw.get("gaps_allowed", False)),
         correction_clock=raw.get("correction_clock", "resume"), result_name=raw.get("result_name", ""),
+        silence_consent=raw.get("silence_consent", False),
         unverified=bool(raw.get("unverified", False)),
         details={k: v for k, v in raw.items() if k not in _ITEM_FIELDS},
     )
@@ -230,7 +232,8 @@ def item_problems(items: ItemSet, roles: Iterable[str]) -> list[str]:
             out.append(f"{where}: duplicate code")
         seen.add(it.code)
         for attr, allowed in (("role", known), ("stage", STAGES), ("level", LEVELS), ("item_type", ITEM_TYPES),
-                              ("body_nature", BODY_NATURES), ("correction_clock", CORRECTION_CLOCKS)):
+                              ("body_nature", BODY_NATURES), ("correction_clock", CORRECTION_CLOCKS),
+                              ("silence_consent", (True, False))):
             if getattr(it, attr) not in allowed:
                 out.append(f"{where}: unknown {attr} {getattr(it, attr)!r}")
         for name in ("statutory_limit", "committed_limit"):

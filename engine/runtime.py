@@ -15,6 +15,8 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -22,6 +24,7 @@ from .errors import EngineError, ScriptError, TaskStateError
 from .sandbox import HelperFactory, make_script_engine
 from .serializer import SERIALIZER_VERSION, dump_state, load_state
 from .specs import SpecBundle, SpecCache
+from .timers import parse_instant, retime_deadline_timers
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,14 @@ class UserTaskView:
         """Describe a SpiffWorkflow task."""
         spec = task.task_spec
         properties = dict(spec.extensions.get("properties", {}))
-        return cls(task_id=str(task.id), spec_name=spec.name, title=spec.bpmn_name or spec.name,
-                   lane=spec.lane, process_id=task.workflow.spec.name,
-                   item_code=properties.get("item_code"),
+        title, item_code = spec.bpmn_name or spec.name, properties.get("item_code")
+        item = task.data.get(properties.get("item_data") or "item") if item_code is None else None
+        if isinstance(item, dict) and isinstance(item.get("code"), str):
+            # A multi-instance review takes its item from its input data item (named by ``item_data``).
+            item_code = item["code"]
+            title = f"{title}：{item['name']}" if isinstance(item.get("name"), str) else title
+        return cls(task_id=str(task.id), spec_name=spec.name, title=title,
+                   lane=spec.lane, process_id=task.workflow.spec.name, item_code=item_code,
                    form=properties.get("formJsonSchemaFilename"), properties=properties)
 
 
@@ -60,9 +68,11 @@ class Runtime:
     """Operations on SpiffWorkflow instances with our specs and sandbox."""
 
     def __init__(self, specs: SpecCache, helpers: Mapping[str, Callable] | None = None,
-                 data_helpers: Mapping[str, HelperFactory] | None = None):
+                 data_helpers: Mapping[str, HelperFactory] | None = None,
+                 clock: Callable[[], dt.datetime] | None = None):
         self.specs = specs
         self.script_engine = make_script_engine(helpers, data_helpers)
+        self.script_engine.clock = clock  # timers read it (engine.timers); None: the wall clock
 
     def start(self, bundle: SpecBundle, data: Mapping[str, Any]) -> BpmnWorkflow:
         """Create an instance with start data and run it to its first wait."""
@@ -98,10 +108,25 @@ class Runtime:
         self._run(task.run)
         self._advance(workflow)
 
-    def fire_timers(self, workflow: BpmnWorkflow) -> None:
-        """Let due timers fire and run what follows them."""
+    def fire_timers(self, workflow: BpmnWorkflow) -> list[str]:
+        """Let due timers fire and run what follows them; return the names of the timers that fired."""
+        timers = [t for t in workflow.event_manager.tasks.values() if isinstance(
+            t.task_spec.event_definition, (TimerEventDefinition, MultipleEventDefinition))]
+        before = {t.id: repr(t._get_internal_data("event_value")) for t in timers}
         self._run(workflow.refresh_timers)
+        fired = [t.task_spec.event_definition.name or t.task_spec.bpmn_id for t in timers
+                 if t.state != TaskState.WAITING or t._get_internal_data("event_fired", False)
+                 or before[t.id] not in ("None", repr(t._get_internal_data("event_value")))]
         self._advance(workflow)
+        return fired
+
+    def retime_deadline_timers(self, workflow: BpmnWorkflow) -> int:
+        """Re-evaluate waiting ``deadline(...)`` timers after the item clock moved; return how many."""
+        count = retime_deadline_timers(workflow)
+        if count:
+            self._run(workflow.refresh_timers)
+            self._advance(workflow)
+        return count
 
     @staticmethod
     def find_task(workflow: BpmnWorkflow, task_id: str):
@@ -119,11 +144,9 @@ class Runtime:
         """Earliest due time (UTC) of the instance's waiting timers, if any."""
         due = []
         for event in workflow.waiting_events():
-            if event.event_type.endswith("TimerEventDefinition") and event.value:
-                when = dt.datetime.fromisoformat(str(event.value))
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=dt.UTC)
-                due.append(when.astimezone(dt.UTC))
+            # TimeDateEventDefinition does not end in "TimerEventDefinition": match both names
+            if event.event_type.endswith(("TimerEventDefinition", "TimeDateEventDefinition")) and event.value:
+                due.append(parse_instant(event.value))
         return min(due) if due else None
 
     @staticmethod
@@ -149,10 +172,21 @@ class Runtime:
         except EngineError:
             raise
         except WorkflowException as exc:
-            cause = getattr(exc, "exception", None) or exc.__cause__
+            cause = _engine_cause(exc)
             if isinstance(cause, EngineError):
                 raise ScriptError(f"{exc}: {cause.message}") from exc
             raise EngineError(f"the process could not continue: {exc}") from exc
+
+
+def _engine_cause(exc: BaseException) -> EngineError | None:
+    """The first of our errors in an exception's chain (SpiffWorkflow may wrap it twice)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, EngineError):
+            return exc
+        seen.add(id(exc))
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    return None
 
 
 def prune_finished_subprocesses(workflow: BpmnWorkflow) -> int:

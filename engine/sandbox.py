@@ -158,8 +158,13 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
 
 def any_outcome(context: dict, value: str) -> bool:
-    """True when any form result in the data has ``outcome == value``."""
-    return any(isinstance(v, dict) and v.get("outcome") == value for v in context.values())
+    """True when any form result in the data, or in a list of results, has ``outcome == value``.
+
+    A multi-instance review collects its instances' results in a list (``reviews_<role>``).
+    """
+    def hit(v: object) -> bool:
+        return isinstance(v, dict) and v.get("outcome") == value
+    return any(hit(v) or (isinstance(v, list) and any(hit(x) for x in v)) for v in context.values())
 
 
 DEFAULT_DATA_HELPERS: dict[str, HelperFactory] = {

@@ -14,11 +14,14 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .errors import StateFormatError
+from .gateways import PLATFORM_GATEWAYS
 from .specs import SpecBundle
+from .timers import PLATFORM_TIMERS
 
 #: Our state format.  "hn-1": SpiffWorkflow 3.2 task tree, spec by key.
 SERIALIZER_VERSION = "hn-1"
@@ -56,10 +59,18 @@ def _uuid(value: str):
 def _build_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpecByKeyWorkflowConverter
+    for timer_class in PLATFORM_TIMERS:  # specs and timer events stay serializable
+        config[timer_class] = TimerConditionalEventDefinitionConverter
+    config.update(PLATFORM_GATEWAYS)
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
 _SERIALIZER = _build_serializer()
+
+
+def spec_registry():
+    """The serializer's converter registry (SpiffWorkflow's workflow diff compares task specs with it)."""
+    return _SERIALIZER.registry
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:

@@ -16,9 +16,12 @@ from pathlib import Path
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .errors import ProcessDefinitionError, SpecNotFound
+from .gateways import use_scoped_gateways
+from .timers import use_platform_clock
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DMN_NAMESPACES = {"https://www.omg.org/spec/DMN/20191111/MODEL/",
@@ -106,13 +109,35 @@ class SpecBundle:
         return f"{self.process_id}@{self.version}"
 
 
+def connect_loop_children(spec) -> object:
+    """Wire every multi-instance task's child spec to merge its results into the parent task.
+
+    SpiffWorkflow connects a child spec's ``completed_event`` to the loop's
+    ``merge_child`` only when it creates children (or when it deserializes a
+    spec).  Our states are restored around a parsed spec, maybe in another
+    process than the one that created the children: without this the loop would
+    never collect them and never complete.
+    """
+    for task_spec in list(spec.task_specs.values()):
+        child = spec.task_specs.get(getattr(task_spec, "task_spec", None)) if isinstance(task_spec, LoopTask) else None
+        if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+            child.completed_event.connect(task_spec.merge_child)
+    return spec
+
+
+def _prepare(spec) -> object:
+    """Our adjustments to a parsed spec: platform-clock timers, scoped joins, loop wiring."""
+    return connect_loop_children(use_scoped_gateways(use_platform_clock(spec)))
+
+
 def build_bundles(parser: SpiffBpmnParser, version: int) -> dict[str, SpecBundle]:
     """Build a bundle for every process in a parsed deployment."""
     bundles = {}
     try:
         for process_id in parser.get_process_ids():
-            spec = parser.get_spec(process_id)
-            subprocess_specs = parser.get_subprocess_specs(process_id)
+            spec = _prepare(parser.get_spec(process_id))
+            subprocess_specs = {name: _prepare(sub)
+                                for name, sub in parser.get_subprocess_specs(process_id).items()}
             bundles[process_id] = SpecBundle(process_id, version, spec, subprocess_specs)
     except ValidationException as exc:
         raise ProcessDefinitionError("a process could not be built", [

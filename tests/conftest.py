@@ -26,7 +26,15 @@ from app.services import setup
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
-MUTABLE = (ItemHandlingEvent, ItemHandling, HumanTask, AuditEvent, ProcessInstance, Project, ApiToken)
+from app.models import LoginFailure, Material  # noqa: E402,I001  (portal rows reference projects)
+
+from app.models import SpecialProcedure, SupervisionNotice  # noqa: E402,I001  (time limits reference handlings)
+
+from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: E402,I001  (issue 3)
+
+MUTABLE = (Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
+           Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
+           AuditEvent, ProcessInstance, Project, ApiToken)
 
 
 def _postgres_schema_url() -> str:

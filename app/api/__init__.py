@@ -13,7 +13,7 @@ from ..web import platform, unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.public_project", "api.catalog_items",
-                    "api.catalog_item"}
+                    "api.catalog_item", "api.register_enterprise"}
 
 
 @bp.before_request
@@ -54,4 +54,15 @@ def require_role(*roles: str) -> None:
         raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
 
 
-from . import auth, projects, reference, tasks  # noqa: E402,F401  (routes register on bp)
+from . import (  # noqa: E402,F401  (routes register on bp)
+    auth,
+    codes,  # 三级工程码: sub-projects, units and sections
+    openapi,  # the OpenAPI document
+    portal,  # the portal's and workbench's twins
+    projects,
+    reference,
+    routing,  # 双集中 routing administration
+    tasks,
+    timelimits,  # calendar, item clocks, supervision
+    versions,  # flow versions and migrations
+)

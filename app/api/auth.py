@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 from sqlalchemy import select
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, Unauthorized
 from ..models import User
-from ..services import accounts
+from ..services import accounts, logins
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
 
@@ -20,9 +20,13 @@ def issue_token():
     if not isinstance(username, str) or not isinstance(password, str):
         raise InvalidInput("username and password are required",
                            {k: "required" for k in ("username", "password") if not isinstance(body.get(k), str)})
-    with unit_of_work() as session:
-        user = accounts.authenticate(session, username, password)
-        token = accounts.issue_token(session, user, platform().now(), platform().settings.TOKEN_TTL_HOURS)
+    with unit_of_work() as session:  # failures are recorded: the same throttle as the login page
+        user = logins.login(session, platform().settings, username, password, request.remote_addr or "?",
+                            platform().now())
+        token = accounts.issue_token(session, user, platform().now(),
+                                     platform().settings.TOKEN_TTL_HOURS) if user else None
+    if user is None:
+        raise Unauthorized("wrong username or password")
     return jsonify({"token": token, "user": accounts.user_view(user)})
 
 

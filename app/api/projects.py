@@ -25,7 +25,7 @@ def get_project(code: str):
     """The project with its stages, items, their states and deadlines."""
     with unit_of_work(write=False) as session:
         project = projects.visible_project(session, g.user, code)
-        return jsonify(projects.project_view(session, platform(), project))
+        return jsonify(projects.project_view(session, platform(), project, code=code))
 
 
 @bp.post("/projects/<code>/stages/<key>/applications")
@@ -44,4 +44,4 @@ def public_project(code: str):
     """Progress by code (码上查): public fields only, no login."""
     with unit_of_work(write=False) as session:
         project = projects.find_project(session, code)
-        return jsonify(projects.project_view(session, platform(), project, public=True))
+        return jsonify(projects.project_view(session, platform(), project, public=True, code=code))

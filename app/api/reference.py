@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ..errors import InvalidInput, NotFound
 from ..models import HumanTask, ItemHandling, ProcessInstance, Project, Unit
-from ..services import deployments
+from ..services import deployments, lights, versions
 from ..web import platform, unit_of_work
 from . import bp, require_role
 
@@ -71,9 +71,10 @@ def upload_processes():
         for upload in uploads:
             name = deployments.clean_name(upload.filename or "")
             files[name] = upload.read(deployments.MAX_BYTES + 1)
-        deployment = deployments.deploy(session, platform(), files, author=g.user.username,
-                                        comment=request.form.get("comment", "")[:500])
-        return jsonify({"version": deployment.version, "content_hash": deployment.content_hash}), 201
+        deployment, created = versions.publish(session, platform(), files, g.user,
+                                               comment=request.form.get("comment", "")[:500])
+        return jsonify({"version": deployment.version, "content_hash": deployment.content_hash,
+                        "unchanged": not created}), 201 if created else 200
 
 
 @bp.get("/stats")
@@ -89,6 +90,7 @@ def stats():
             "items_finished": session.scalar(select(func.count(ItemHandling.id)).where(
                 ItemHandling.finished_at.is_not(None))),
             "items_overdue": session.scalar(select(func.count(ItemHandling.id)).where(
-                ItemHandling.finished_at.is_(None), ItemHandling.due_at < now)),
+                ItemHandling.finished_at.is_(None), lights.condition(lights.RED, now))),
+            "lights": lights.counts(session, now),  # open item handlings per light
             "tasks_open": session.scalar(select(func.count(HumanTask.id)).where(HumanTask.status == "open")),
         })

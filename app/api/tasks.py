@@ -6,7 +6,7 @@ from flask import g, jsonify, request
 
 from ..errors import InvalidInput
 from ..models import HumanTask
-from ..services import instances, tasks
+from ..services import instances, lights, listings, tasks
 from ..services.projects import application_of
 from ..web import json_body, platform, unit_of_work
 from . import bp
@@ -19,7 +19,9 @@ def task_view(row: HumanTask, detail: bool = False) -> dict:
             "project_name": row.instance.project.name, "lane": row.lane_role, "unit_id": row.unit_id,
             "item_code": row.item_code, "form": row.form, "status": row.status,
             "assignee_id": row.assignee_id, "created_at": row.created_at.isoformat(),
-            "due_at": row.due_at.isoformat() if row.due_at else None, "outcome": row.outcome}
+            "due_at": row.due_at.isoformat() if row.due_at else None, "outcome": row.outcome,
+            "handling_id": row.handling_id, "audience": row.audience,
+            "light": lights.task_light(row, platform().now())}
     if detail:
         view["schema"] = platform().forms.schema(row.form) if row.form else None
         view["ui"] = platform().forms.ui_hints(row.form) if row.form else {}
@@ -36,12 +38,13 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
 
 @bp.get("/tasks")
 def inbox():
-    """The caller's inbox: open tasks routed to their unit, oldest deadline first."""
+    """The caller's inbox: open tasks routed to their unit, oldest deadline first (``?light=`` filters)."""
     page = _int_arg("page", 1, 100000)
     size = _int_arg("page_size", platform().settings.PAGE_SIZE, 500)
     with unit_of_work(write=False) as session:
-        result = tasks.inbox(session, g.user, page, size, stage=request.args.get("stage"),
-                             item=request.args.get("item"), project=request.args.get("project"))
+        result = listings.inbox(session, platform(), g.user, page, size, stage=request.args.get("stage"),
+                                item=request.args.get("item"), project=request.args.get("project"),
+                                light=request.args.get("light"))
         return jsonify({"tasks": [task_view(r) for r in result.rows], "total": result.total,
                         "page": result.page, "page_size": result.page_size})
 

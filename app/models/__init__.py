@@ -1,8 +1,12 @@
 """Typed SQLAlchemy models of the platform, one module per part of the domain."""
 
 from .base import Base
+from .catalogue import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: F401,I001  (issue 3)
 from .org import ApiToken, Division, Enterprise, RouteEntry, Unit, UnitRole, User
+from .portal import LoginFailure, Material  # noqa: F401  (applicant side)
 from .project import AuditEvent, ItemHandling, ItemHandlingEvent, Project
+from .timelimits import SpecialProcedure, SupervisionNotice  # noqa: F401,I001  (time limits)
+from .versions import InstanceMigration  # noqa: F401,I001  (instance migrations)
 from .workflow import Deployment, DeploymentFile, HumanTask, ProcessInstance
 
 __all__ = ["Base", "Division", "Enterprise", "RouteEntry", "Unit", "UnitRole", "User", "ApiToken",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -58,6 +58,7 @@ class RouteEntry(Base):
     role: Mapped[str] = mapped_column(String(30), primary_key=True)
     division_code: Mapped[str] = mapped_column(ForeignKey("division.code"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    set_by_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<RouteEntry {self.role}@{self.division_code} -> {self.unit_id}>"

@@ -33,17 +33,30 @@ class ItemHandling(Base):
     """One department's handling of one catalogue item for one project (办件)."""
 
     __tablename__ = "item_handling"
-    __table_args__ = (Index("ix_item_handling_project", "project_id", "item_code"),)
+    __table_args__ = (Index("ix_item_handling_project", "project_id", "item_code"),
+                      Index("ix_item_handling_due", "due_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     project_code: Mapped[str] = mapped_column(String(40))
     item_code: Mapped[str] = mapped_column(String(40))
+    engineering_code: Mapped[str | None] = mapped_column(String(40))  # level 1-3 code of the application
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     state: Mapped[int] = mapped_column(Integer)
     accepted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the item clock (engine.timelimits, app.services.itemclock): limit, start, pauses, thresholds
+    limit_value: Mapped[int | None] = mapped_column(Integer)
+    limit_unit: Mapped[str | None] = mapped_column(String(20))
+    clock_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    pause_kind: Mapped[str | None] = mapped_column(String(20))
+    paused_working_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     events = relationship("ItemHandlingEvent", lazy="select", order_by="ItemHandlingEvent.id",
                           cascade="all, delete-orphan")
 
@@ -74,6 +87,7 @@ class AuditEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     project_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    engineering_code: Mapped[str | None] = mapped_column(String(40))  # the level 2/3 code when one applies
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="{}")

@@ -59,6 +59,7 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(20), default="running")
     end_event: Mapped[str | None] = mapped_column(String(80))
     application: Mapped[str] = mapped_column(Text, default="{}", deferred=True)
+    engineering_code: Mapped[str | None] = mapped_column(String(40))  # the code filed under (三级工程码)
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     timer_owner: Mapped[str | None] = mapped_column(String(80))
     timer_claim_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -100,7 +101,11 @@ class HumanTask(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))
+    handling_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the item handling it works on
+    audience: Mapped[str | None] = mapped_column(String(20))  # "supervisor": a supervision task
     instance: Mapped[ProcessInstance] = relationship(lazy="select")
+    handling = relationship("ItemHandling", primaryjoin="foreign(HumanTask.handling_id) == ItemHandling.id",
+                            lazy="select")
 
     def __repr__(self) -> str:
         return f"<HumanTask {self.id} {self.spec_name} {self.status}>"

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import HumanTask, ProcessInstance, Project, User
-from ..stages import STAGES, Stage
+from ..stages import BY_KEY, STAGES, Stage, merged_into
 from . import instances, projects
 
-CREDIT_CODE = "91460100MA5T000012"
+CREDIT_CODE = "91460100MA5T00001L"
 PHONE = "13807550123"
 
 
@@ -29,12 +29,17 @@ def stage_application(stage: Stage, project: Project, today: dt.date) -> dict[st
                 "site_address": "海口市龙华区滨海大道88号", "construction_content": "新建综合楼两栋及地下车库",
                 **contact}
     if stage.key == "engineering":
-        return {"land_permit_number": "地字第460100202400017号", "design_unit": "海南省建筑设计院",
+        data = {"land_permit_number": "地字第460100202400017号", "design_unit": "海南省建筑设计院",
                 "design_scheme_summary": "两栋高层综合楼，地下两层", "total_floor_area": 56000.0,
                 "building_height": 79.5, "building_count": 2, "civil_defence_area": 4200.0, **contact}
+        if merged_into(getattr(project, "flow_type", None), "construction") == "engineering":
+            merged = stage_application(BY_KEY["construction"], project, today)  # 带方案出让: one application
+            data["construction"] = {k: v for k, v in merged.items()
+                                    if k not in ("plan_permit_number", "contact_name", "contact_phone")}
+        return data
     if stage.key == "construction":
         return {"plan_permit_number": "建字第460100202400031号", "contractor": "海南建工集团有限公司",
-                "contractor_credit_code": "91460000201234567X", "supervisor": "海南华诚工程监理有限公司",
+                "contractor_credit_code": "91460000201234567M", "supervisor": "海南华诚工程监理有限公司",
                 "contract_price": 21500.0, "planned_start_date": today.isoformat(),
                 "planned_completion_date": later, "project_manager": "陈建国", **contact}
     if stage.key == "acceptance":
@@ -61,12 +66,18 @@ def task_answer(form: str | None, ref: int, today: dt.date, outcome: str | None 
         answer = {"outcome": outcome or "complete"}
     elif form == "joint_conclusion.schema.json":
         answer = {"outcome": outcome or "approve", "inspection_date": today.isoformat()}
+    elif form == "supervision.schema.json":
+        return {"outcome": outcome or "acknowledged", "opinion": "已知悉，督促承办部门按时办结"}
+    elif form == "gap_supply.schema.json":
+        return {"materials": ["授权委托书及受托人身份证件"], "note": "容缺材料已补齐"}
+    elif form == "commitment_verification.schema.json":
+        answer = {"outcome": outcome or "confirm", "inspection_date": today.isoformat()}
     elif form == "utility_connection.schema.json":
         answer = {"outcome": outcome or "approve", "connection_plan": "就近接入市政管网",
                   "planned_connection_date": (today + dt.timedelta(days=10)).isoformat()}
     else:
         answer = {"outcome": outcome or "approve"}
-    if answer["outcome"] not in ("approve", "accept", "complete"):
+    if answer["outcome"] not in ("approve", "accept", "complete", "confirm"):
         answer["opinion"] = "请补充完善相关材料" if answer["outcome"] in ("correct", "insufficient") else "不符合要求"
     else:
         answer["opinion"] = "同意"
@@ -78,8 +89,8 @@ def actor_for(session: Session, row: HumanTask) -> User | None:
     if row.enterprise_id is not None:
         return session.scalar(select(User).where(User.enterprise_id == row.enterprise_id,
                                                  User.role == "applicant").order_by(User.id))
-    candidates = session.scalars(select(User).where(User.unit_id == row.unit_id,
-                                                    User.role.in_(("window", "officer")))
+    roles = ("supervisor",) if row.audience == "supervisor" else ("window", "officer")  # 督办 tasks
+    candidates = session.scalars(select(User).where(User.unit_id == row.unit_id, User.role.in_(roles))
                                  .order_by(User.id)).all()
     for user in candidates:
         if not user.lanes or row.lane_role in user.lanes:

@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from engine.errors import ProcessDefinitionError
+from engine.lint import LintContext, lint_deployment
 from engine.specs import build_bundles, parse_deployment
 
+from ..db import is_sqlite
 from ..errors import InvalidInput
 from ..models import Deployment, DeploymentFile
 from ..stages import REQUIRED_PROCESSES
@@ -33,11 +36,27 @@ def active_version(session: Session) -> int:
 
 def deploy(session: Session, platform, files: Mapping[str, bytes], author: str, comment: str = "",
            activate: bool = True) -> Deployment:
-    """Validate and store a complete file set as a new version."""
-    bundles = build_bundles(parse_deployment(files), 0)
+    """Validate and store a complete file set as a new version.
+
+    The files are parsed with XSD validation, checked against our rules
+    (``engine.lint``) and built; any problem refuses the whole set.  A set
+    identical to the active version is reported as unchanged: the active
+    deployment is returned and no version is added.
+    """
+    parser = parse_deployment(files)
+    problems = lint_deployment(parser, LintContext.of(platform.catalog, platform.forms))
+    if problems:
+        raise ProcessDefinitionError(f"the deployment breaks {len(problems)} rule(s)", problems)
+    bundles = build_bundles(parser, 0)
     missing = [p for p in REQUIRED_PROCESSES if p not in bundles]
     if missing:
         raise InvalidInput(f"the deployment lacks processes: {', '.join(missing)}")
+    query = select(Deployment).where(Deployment.active.is_(True))
+    if not is_sqlite(session):  # one deploy at a time: the active row is the lock (SQLite: BEGIN IMMEDIATE)
+        query = query.with_for_update()
+    active = session.scalar(query)
+    if active is not None and activate and active.content_hash == content_hash(files):
+        return active
     version = (session.scalar(select(func.max(Deployment.version))) or 0) + 1
     if activate:
         session.execute(update(Deployment).values(active=False))

@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..errors import Conflict
 from ..models import HumanTask, ItemHandling, ItemHandlingEvent, ProcessInstance, User
+from ..stages import VERIFICATION_STAGE
+from . import gaps, itemclock, supervision
 
 # National handling state codes (DOMAIN.md §6).
 RECEIVED, ACCEPTED_AT_WINDOW, CORRECTION_STARTED, CORRECTION_ENDED = 1, 3, 6, 7
@@ -22,6 +25,8 @@ STATE_NAMES = {1: "已收件", 2: "申请人撤回", 3: "窗口受理", 4: "不�
                6: "补正开始", 7: "补正结束", 8: "部门受理", 9: "特别程序开始", 10: "特别程序结束",
                11: "审批通过", 12: "容缺通过", 13: "不予许可", 14: "撤回", 15: "撤销", 16: "撤回待确认"}
 FINISHED = {APPROVED, REFUSED, 12, 14, 15}
+SPECIAL_STARTED, SPECIAL_ENDED = 9, 10
+SUPERVISOR = "supervisor"  # HumanTask.audience of supervision tasks
 OUTCOME_STATE = {"approve": APPROVED, "refuse": REFUSED, "correct": CORRECTION_STARTED}
 
 
@@ -61,38 +66,50 @@ def due_for(platform, item_code: str, start: dt.datetime) -> dt.datetime | None:
 def on_task_opened(session: Session, platform, instance: ProcessInstance,
                    row: HumanTask) -> dt.datetime | None:
     """Open or resume the item handling of a review task; return the task's due time."""
-    if not row.item_code or row.lane_role in ("window", "applicant"):
-        return None
+    if row.audience == SUPERVISOR:
+        return supervision.on_task_opened(session, instance, row, _open_handling(session, instance.id,
+                                                                                 row.item_code or ""))
+    if not row.item_code or row.lane_role in ("window", "applicant") or instance.stage_key == VERIFICATION_STAGE:
+        return None  # a commitment's verification works on the handling approved at acceptance
     now = platform.now()
     handling = _open_handling(session, instance.id, row.item_code)
     if handling is None:
         handling = ItemHandling(project_id=instance.project_id, instance_id=instance.id,
                                 project_code=instance.project.code, item_code=row.item_code,
-                                unit_id=row.unit_id, state=ACCEPTED_BY_DEPARTMENT, accepted_at=now,
-                                due_at=due_for(platform, row.item_code, now))
+                                engineering_code=instance.engineering_code,
+                                unit_id=row.unit_id, state=ACCEPTED_BY_DEPARTMENT, accepted_at=now)
+        itemclock.start(session, platform, handling, now)
         session.add(handling)
         _event(session, platform, handling, ACCEPTED_BY_DEPARTMENT)
     elif handling.state == CORRECTION_STARTED:
-        paused_since = session.scalar(select(ItemHandlingEvent.at).where(
+        legacy_since = None if handling.paused_at else session.scalar(select(ItemHandlingEvent.at).where(
             ItemHandlingEvent.handling_id == handling.id,
             ItemHandlingEvent.state == CORRECTION_STARTED).order_by(ItemHandlingEvent.id.desc()))
-        if handling.due_at is not None and paused_since is not None:
-            handling.due_at = platform.calendar.extend(
-                handling.due_at, platform.calendar.working_time_between(paused_since, now))
-        _event(session, platform, handling, CORRECTION_ENDED)
+        restart = itemclock.restarts_on_correction(platform, handling.item_code)
+        days, _ = itemclock.resume(session, platform, handling, now, restart=restart, since=legacy_since)
+        _event(session, platform, handling, CORRECTION_ENDED,
+               opinion=f"补正用时{days}日不计入办理时限" + ("；办理时限重新计算" if restart else ""))
         _event(session, platform, handling, ACCEPTED_BY_DEPARTMENT)
+    row.handling = handling
     return handling.due_at
 
 
 def on_task_completed(session: Session, platform, instance: ProcessInstance, row: HumanTask,
                       data: dict[str, Any], actor: User) -> None:
     """Record the review's decision on its item handling."""
-    if not row.item_code or row.lane_role in ("window", "applicant"):
+    if not row.item_code or row.lane_role in ("window", "applicant") or row.audience == SUPERVISOR:
         return
     handling = _open_handling(session, instance.id, row.item_code)
     state = OUTCOME_STATE.get(str(data.get("outcome")))
     if handling is None or state is None:
         return
+    if state == APPROVED and gaps.is_tolerated(session, instance.id, row.item_code):
+        state = gaps.APPROVED_WITH_GAPS  # 容缺通过: the result waits for the missing material
+    if handling.pause_kind == itemclock.PAUSE_SPECIAL:
+        raise Conflict(f"a special procedure of item {handling.item_code} is running: end it first "
+                       f"（特别程序尚未结束，请先结束特别程序）")
     _event(session, platform, handling, state, actor, str(data.get("opinion", ""))[:2000])
+    if state == CORRECTION_STARTED:
+        itemclock.pause(handling, itemclock.PAUSE_CORRECTION, platform.now())
     if state in FINISHED:
         handling.finished_at = platform.now()

@@ -23,13 +23,14 @@ from ..db import is_sqlite
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import ProcessInstance, Project, User
 from ..stages import Stage
-from . import audit, handlings, tasks
+from . import audit, decisions, handlings, itemclock, supervision, tasks
 from .deployments import active_version
 
 if TYPE_CHECKING:
     from ..platform import Platform
 
-END_STATUS = {"end_approved": "approved", "end_refused": "refused", "end_rejected": "rejected"}
+END_STATUS = {"end_approved": "approved", "end_refused": "refused", "end_rejected": "rejected",
+              "end_revoked": "revoked"}
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -54,8 +55,9 @@ def running(session: Session, platform: Platform, instance_id: int) -> Iterator[
     workflow = platform.workflows.take(_cache_key(session, instance_id), instance.version)
     if workflow is None:
         workflow = platform.runtime.load(instance.state, instance.spec_key, instance.serializer_version)
-    yield instance, workflow
-    save(session, platform, instance, workflow)
+    with itemclock.script_session(session):  # deadline(...) timers read this transaction's handlings
+        yield instance, workflow
+        save(session, platform, instance, workflow)
 
 
 def _cache_key(session: Session, instance_id: int) -> tuple[str, int]:
@@ -76,6 +78,7 @@ def save(session: Session, platform: Platform, instance: ProcessInstance, workfl
         audit.record(session, platform, "stage_finished", instance=instance,
                      detail={"stage": instance.stage_key, "status": instance.status})
     tasks.sync_human_tasks(session, platform, instance, runtime.ready_user_tasks(workflow))
+    decisions.after_run(session, platform, instance, workflow)  # decided items, 告知承诺, 容缺
     try:
         session.flush()
     except StaleDataError as exc:
@@ -84,25 +87,35 @@ def save(session: Session, platform: Platform, instance: ProcessInstance, workfl
 
 
 def start_stage(session: Session, platform: Platform, project: Project, stage: Stage,
-                data: dict[str, Any], actor: User | None) -> ProcessInstance:
-    """Start a stage application with its one form (一张表单)."""
+                data: dict[str, Any], actor: User | None, engineering_code: str | None = None) -> ProcessInstance:
+    """Start a stage application with its one form (一张表单), filed under a code of any level."""
     platform.forms.validate(stage.form, data)
-    version = active_version(session)
-    bundle = platform.specs.get(stage.process_id, version)
-    start_data = {"project": project_data(project), "application": data}
+    return start_process(session, platform, project, stage.key, stage.process_id, data, actor,
+                         engineering_code=engineering_code)
+
+
+def start_process(session: Session, platform: Platform, project: Project, stage_key: str, process_id: str,
+                  data: dict[str, Any], actor: User | None, version: int | None = None,
+                  engineering_code: str | None = None) -> ProcessInstance:
+    """Start an instance of a deployed process (default: the active deployment) with its data."""
+    version = version or active_version(session)
+    bundle = platform.specs.get(process_id, version)
+    start_data = {"project": project_data(project), "application": data,
+                  "facts": decisions.decision_facts(project, stage_key, data)}  # what the stage's DMN reads
     try:
-        workflow = platform.runtime.start(bundle, start_data)
+        with itemclock.script_session(session):
+            workflow = platform.runtime.start(bundle, start_data)
     except ScriptError as exc:
         raise InvalidInput(f"the application cannot start: {exc.message}") from exc
-    instance = ProcessInstance(project_id=project.id, stage_key=stage.key, process_id=stage.process_id,
+    instance = ProcessInstance(project_id=project.id, stage_key=stage_key, process_id=process_id,
                                spec_key=bundle.key, state="", serializer_version=SERIALIZER_VERSION,
                                status="running", application=json.dumps(data, ensure_ascii=False),
-                               started_at=platform.now())
+                               started_at=platform.now(), engineering_code=engineering_code or project.code)
     instance.project = project
     session.add(instance)
     session.flush()
     audit.record(session, platform, "stage_started", actor=actor, instance=instance,
-                 detail={"stage": stage.key, "spec": bundle.key})
+                 detail={"stage": stage_key, "spec": bundle.key})
     save(session, platform, instance, workflow)
     return instance
 
@@ -122,6 +135,7 @@ def complete_task(session: Session, platform: Platform, human_task_id: int, data
             raise InvalidInput(f"the task could not be completed: {exc.message}") from exc
         tasks.mark_completed(session, platform, task_row, data, actor)
         handlings.on_task_completed(session, platform, instance, task_row, data, actor)
+        supervision.close_finished(session, platform, workflow, instance)  # 督办 ends with its item
         audit.record(session, platform, "task_completed", actor=actor, instance=instance,
                      detail={"task": task_row.spec_name, "title": task_row.title,
                              "item": task_row.item_code, "outcome": data.get("outcome"),
@@ -129,11 +143,19 @@ def complete_task(session: Session, platform: Platform, human_task_id: int, data
     return task_row
 
 
-def fire_timers(session: Session, platform: Platform, instance_id: int) -> None:
-    """Fire the due timers of one instance (called by the scheduler)."""
+def fire_timers(session: Session, platform: Platform, instance_id: int, owner: str | None = None) -> list[str]:
+    """Fire the due timers of one instance (called by the scheduler); return the names of those that fired.
+
+    With ``owner``, nothing happens unless that scheduler still holds the
+    instance's claim: an expired claim may have been taken over by another.
+    """
+    if owner is not None and lock_instance(session, instance_id).timer_owner != owner:
+        return []
     with running(session, platform, instance_id) as (instance, workflow):
-        platform.runtime.fire_timers(workflow)
-        audit.record(session, platform, "timers_fired", instance=instance, detail={})
+        fired = platform.runtime.fire_timers(workflow)
+        if fired:
+            audit.record(session, platform, "timers_fired", instance=instance, detail={"timers": fired})
+    return fired
 
 
 def project_data(project: Project) -> dict[str, Any]:

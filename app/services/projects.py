@@ -13,9 +13,9 @@ from engine.codes import CodeError, generate_project_code, parse_engineering_cod
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Division, Enterprise, ItemHandling, Project, User
-from ..stages import STAGES, Stage
+from ..stages import STAGES, Stage, merged_into, stage_approved
 from ..stages import stage as stage_by_key
-from . import audit, instances
+from . import audit, commitments, decisions, engineering_codes, instances, lights
 from .handlings import STATE_NAMES
 
 INVESTMENT_TYPES = ("government", "ratification", "filing")
@@ -76,13 +76,13 @@ def _new_code(session: Session, platform, division: str, investment_type: str) -
 
 
 def find_project(session: Session, code: str) -> Project:
-    """A project by a code of any level (三级工程码), or 404."""
+    """A project by a code of any level (三级工程码), or 404; a level-2/3 code must have been issued."""
     try:
-        base = parse_engineering_code(code).project
+        parsed = parse_engineering_code(code)
     except CodeError as exc:
         raise NotFound(f"no project has code {code!r}: {exc.message}") from exc
-    project = session.scalar(select(Project).where(Project.code == base))
-    if project is None:
+    project = session.scalar(select(Project).where(Project.code == parsed.project))
+    if project is None or (parsed.level > 1 and engineering_codes.part(session, code) is None):
         raise NotFound(f"no project has code {code!r}")
     return project
 
@@ -96,14 +96,19 @@ def visible_project(session: Session, user: User, code: str) -> Project:
 
 
 def stage_status(project: Project, stage: Stage) -> str:
-    """``locked``, ``open``, ``running``, ``approved``, ``refused`` or ``rejected``."""
+    """``locked``, ``open``, ``running``, ``approved``, ``refused``, ``rejected`` or ``merged``.
+
+    ``merged``: the flow type handles this stage inside another (带方案出让用地: construction
+    inside engineering); it reads ``approved`` once that stage is approved.
+    """
+    if merged_into(project.flow_type, stage.key):
+        return "approved" if stage_approved(project, stage.key) else "merged"
     runs = [i for i in project.instances if i.stage_key == stage.key]
     if runs and runs[-1].status == "running":
         return "running"
     if any(i.status == "approved" for i in runs):
         return "approved"
-    if stage.requires and not any(i.stage_key == stage.requires and i.status == "approved"
-                                  for i in project.instances):
+    if stage.requires and not stage_approved(project, stage.requires):
         return "locked"
     if runs and runs[-1].status in ("refused", "rejected"):
         return runs[-1].status
@@ -124,13 +129,24 @@ def apply_for_stage(session: Session, platform, actor: User, code: str, stage_ke
     status = stage_status(project, stage)
     if status == "locked":
         raise Conflict(f"stage {stage.key} opens when {stage.requires} is approved")
+    if status == "merged":
+        raise Conflict(f"stage {stage.key} is handled within {merged_into(project.flow_type, stage.key)} "
+                       f"for flow type {project.flow_type}（阶段合并办理）")
     if status in ("running", "approved"):
         raise Conflict(f"stage {stage.key} is already {status}")
-    return instances.start_stage(session, platform, project, stage, data, actor)
+    platform.forms.validate(stage.form, data)
+    decisions.check_application(platform, project, stage, data)
+    return instances.start_stage(session, platform, project, stage, data, actor,
+                                 engineering_code=code.strip().upper())
 
 
-def project_view(session: Session, platform, project: Project, public: bool = False) -> dict:
-    """The project with its stages, items and deadlines (public fields only if asked)."""
+def project_view(session: Session, platform, project: Project, public: bool = False,
+                 code: str | None = None) -> dict:
+    """The project with its stages, items and deadlines (public fields only if asked).
+
+    ``code``, the code it was looked up by, adds ``part``: the sub-project, unit or
+    section a level-2/3 code stands for (the project itself for its own code).
+    """
     handlings = session.scalars(select(ItemHandling).where(ItemHandling.project_id == project.id)
                                 .order_by(ItemHandling.id)).all()
     now = platform.now()
@@ -140,17 +156,20 @@ def project_view(session: Session, platform, project: Project, public: bool = Fa
                  "accepted_at": h.accepted_at.isoformat(),
                  "due_at": h.due_at.isoformat() if h.due_at else None,
                  "finished_at": h.finished_at.isoformat() if h.finished_at else None,
-                 "overdue": bool(h.due_at and (h.finished_at or now) > h.due_at)}
+                 "light": lights.light(h, now), "paused": h.paused_at is not None, "handling_id": h.id,
+                 "engineering_code": h.engineering_code or h.project_code}
+        entry["overdue"] = entry["light"] == lights.RED
         try:
             item = platform.catalog.item(h.item_code)
             entry["item_name"] = item.name
         except Exception:
             entry["item_name"] = h.item_code
         items.append(entry)
-    stages = []
+    stages, plans = [], decisions.stage_plans(session, platform, project)
     for s in STAGES:
         entry = {"key": s.key, "order": s.order, "name": s.name, "name_en": s.name_en,
-                 "status": stage_status(project, s)}
+                 "status": stage_status(project, s), "merged_into": merged_into(project.flow_type, s.key),
+                 "decided_items": plans.get(s.key, [])}
         if not public:
             entry["form"] = s.form
             entry["schema"] = platform.forms.schema(s.form)
@@ -159,10 +178,15 @@ def project_view(session: Session, platform, project: Project, public: bool = Fa
                                   for i in project.instances if i.stage_key == s.key]
         stages.append(entry)
     view = {"code": project.code, "name": project.name, "division": project.division_code,
-            "stages": stages, "items": items}
+            "stages": stages, "items": items, "codes": engineering_codes.codes_view(session, project)}
+    if code is not None:
+        view["part"] = engineering_codes.part_view(engineering_codes.part(session, code), project)
     if not public:
         view.update(flow_type=project.flow_type, investment_type=project.investment_type,
-                    enterprise_id=project.enterprise_id, created_at=project.created_at.isoformat())
+                    enterprise_id=project.enterprise_id, created_at=project.created_at.isoformat(),
+                    commitments=[{"item_code": c.item_code, "state": c.state, "signed_at": c.signed_at.isoformat(),
+                                  "verify_by": c.verify_by.isoformat()}
+                                 for c in commitments.commitments_of(session, project.id)])
     return view
 
 

@@ -34,15 +34,30 @@ def load_organisation(session: Session, catalog) -> dict[str, int]:
         session.add(row)
     session.flush()
     ids = {u.code: u.id for u in session.scalars(select(Unit))}
-    session.execute(delete(RouteEntry))
+    kept = _admin_routes(session)
+    session.execute(delete(RouteEntry).where(RouteEntry.set_by_admin.is_(False)))
     routes = 0
     for role in catalog.routed_roles():
         for d in catalog.divisions:
+            routes += 1
+            if (role, d.code) in kept:
+                continue  # an administrator's change survives reloading the catalogue
             unit = catalog.route(role, d.code)
             session.add(RouteEntry(role=role, division_code=d.code, unit_id=ids[unit.code]))
-            routes += 1
     session.flush()
     return {"divisions": len(catalog.divisions), "units": len(catalog.units), "routes": routes}
+
+
+def _admin_routes(session: Session) -> set[tuple[str, str]]:
+    """Routes an administrator set whose unit still serves the role; the others are dropped."""
+    kept = set()
+    for entry in session.scalars(select(RouteEntry).where(RouteEntry.set_by_admin.is_(True))).all():
+        if session.get(UnitRole, (entry.unit_id, entry.role)) is not None:
+            kept.add((entry.role, entry.division_code))
+        else:
+            session.delete(entry)
+    session.flush()
+    return kept
 
 
 def deploy_initial(session: Session, platform) -> Deployment | None:
@@ -64,9 +79,9 @@ def _user(session: Session, username: str, name: str, role: str, password_hash: 
 def seed_demo(session: Session, platform) -> list[User]:
     """Demo enterprise and accounts, all with the password ``Demo@2026``."""
     pw = hash_password(DEMO_PASSWORD)
-    enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == "91460100MA5T000012"))
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == "91460100MA5T00001L"))
     if enterprise is None:
-        enterprise = Enterprise(name="海南椰林建设发展有限公司", credit_code="91460100MA5T000012")
+        enterprise = Enterprise(name="海南椰林建设发展有限公司", credit_code="91460100MA5T00001L")
         session.add(enterprise)
         session.flush()
     users = [_user(session, "applicant1", "椰林建设 申报专员", "applicant", pw, enterprise_id=enterprise.id),

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from engine.runtime import UserTaskView
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..platform import Platform
 
 OFFICER_ROLES = {"window", "officer", "supervisor"}
+SUPERVISOR = handlings.SUPERVISOR
 
 
 def sync_human_tasks(session: Session, platform: Platform, instance: ProcessInstance,
@@ -45,7 +46,8 @@ def _sync(session: Session, platform: Platform, instance: ProcessInstance,
         row = HumanTask(instance_id=instance.id, project_id=project.id, task_id=task_id,
                         spec_name=view.spec_name, title=view.title, process_id=view.process_id,
                         lane_role=view.lane, item_code=view.item_code, form=view.form,
-                        status="open", created_at=platform.now())
+                        status="open", created_at=platform.now(),
+                        audience=SUPERVISOR if view.properties.get("audience") == SUPERVISOR else None)
         if view.lane == "applicant":
             row.enterprise_id = project.enterprise_id
         elif view.lane:
@@ -69,6 +71,8 @@ def may_see(user: User, row: HumanTask) -> bool:
     """Officers see their unit's tasks (and lanes); applicants their enterprise's."""
     if user.role == "admin":
         return True
+    if row.audience == SUPERVISOR:  # supervision tasks: the supervisors of the unit only
+        return user.role == SUPERVISOR and user.unit_id is not None and row.unit_id == user.unit_id
     if row.enterprise_id is not None:
         return user.role == "applicant" and user.enterprise_id == row.enterprise_id
     if user.role not in OFFICER_ROLES or user.unit_id is None or row.unit_id != user.unit_id:
@@ -134,15 +138,21 @@ class InboxPage:
 
 
 def inbox(session: Session, user: User, page: int = 1, page_size: int = 50,
-          stage: str | None = None, item: str | None = None, project: str | None = None) -> InboxPage:
-    """The open tasks routed to the user's unit (or enterprise), oldest deadline first."""
-    query = select(HumanTask).where(HumanTask.status == "open")
+          stage: str | None = None, item: str | None = None, project: str | None = None,
+          where: Iterable = ()) -> InboxPage:
+    """The open tasks routed to the user's unit (or enterprise), oldest deadline first.
+
+    ``where`` adds further conditions on ``HumanTask`` (e.g. the workbench's light filter).
+    """
+    query = select(HumanTask).where(HumanTask.status == "open", *where)
     if user.role == "applicant":
         query = query.where(HumanTask.enterprise_id == user.enterprise_id)
     elif user.role in OFFICER_ROLES and user.unit_id is not None:
         query = query.where(HumanTask.unit_id == user.unit_id)
         if user.lanes:
             query = query.where(HumanTask.lane_role.in_(user.lanes))
+        if user.role != SUPERVISOR:
+            query = query.where(or_(HumanTask.audience.is_(None), HumanTask.audience != SUPERVISOR))
     elif user.role != "admin":
         return InboxPage([], 0, page, page_size)
     if stage:
@@ -153,7 +163,13 @@ def inbox(session: Session, user: User, page: int = 1, page_size: int = 50,
     if project:
         from ..models import Project
         query = query.join(Project, Project.id == HumanTask.project_id).where(Project.code == project)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-                           .limit(page_size).offset((page - 1) * page_size)).all()
+    # Count and page over task ids only (an index-only scan with ix_human_task_unit_lane), then
+    # load the one page of rows: sorting whole rows of a large unit's inbox costs far more.
+    ids = query.with_only_columns(HumanTask.id)
+    ordering = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    page_ids = ids.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
+    rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(page_ids.scalar_subquery()))
+                           .order_by(*ordering)
+                           .options(selectinload(HumanTask.handling), selectinload(HumanTask.instance))).all()
     return InboxPage(list(rows), total or 0, page, page_size)

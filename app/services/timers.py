@@ -20,21 +20,23 @@ from ..models import ProcessInstance
 
 def claim_due(session: Session, owner: str, now: dt.datetime, claim_seconds: int,
               limit: int) -> list[int]:
-    """Claim up to ``limit`` running instances with a due timer; return their ids."""
-    query = (select(ProcessInstance.id)
-             .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
-                    or_(ProcessInstance.timer_claim_expires.is_(None),
-                        ProcessInstance.timer_claim_expires < now))
-             .order_by(ProcessInstance.next_timer_at).limit(limit))
+    """Claim up to ``limit`` running instances with a due timer; return their ids.
+
+    One statement: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
+    RETURNING id`` (the row locks only on PostgreSQL).
+    """
+    due = (select(ProcessInstance.id)
+           .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
+                  or_(ProcessInstance.timer_claim_expires.is_(None),
+                      ProcessInstance.timer_claim_expires < now))
+           .order_by(ProcessInstance.next_timer_at).limit(limit))
     if not is_sqlite(session):
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if ids:
-        expires = now + dt.timedelta(seconds=claim_seconds)
-        session.execute(ProcessInstance.__table__.update()
-                        .where(ProcessInstance.id.in_(ids))
-                        .values(timer_owner=owner, timer_claim_expires=expires))
-    return ids
+        due = due.with_for_update(skip_locked=True)
+    table = ProcessInstance.__table__
+    claim = (table.update().where(table.c.id.in_(due.scalar_subquery()))
+             .values(timer_owner=owner, timer_claim_expires=now + dt.timedelta(seconds=claim_seconds))
+             .returning(table.c.id))
+    return list(session.scalars(claim))
 
 
 def release(session: Session, instance_id: int, owner: str) -> None:

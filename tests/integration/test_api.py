@@ -135,7 +135,7 @@ def test_applicant_sees_only_own_projects(login, platform):
     from app.models import Enterprise, User
     from app.services.accounts import hash_password
     with transaction(platform.sessions) as session:
-        other = Enterprise(name="另一家公司", credit_code="91460000MA5T999999")
+        other = Enterprise(name="另一家公司", credit_code="91460000MA5T99999B")
         session.add(other)
         session.flush()
         if session.scalar(select(User).where(User.username == "applicant_other")) is None:

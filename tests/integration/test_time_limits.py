@@ -6,6 +6,7 @@ National Day 2025 (1-8 Oct off, Sunday 28 Sep and Saturday 11 Oct worked).
 """
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -257,12 +258,25 @@ def test_supervision_tasks_from_deadline_timers(p, login):
     assert tl.instance(p, instance_id).status == "completed"
 
 
-def test_a_year_the_calendar_does_not_know_is_named(p):
+@pytest.fixture
+def undeclared_2027(p):
+    """The shipped table without its provisional 2027 entry, restored afterwards."""
+    original = p.calendar.path.read_bytes()
+    table = json.loads(original)
+    table["years"].pop("2027", None)
+    p.calendar.path.write_text(json.dumps(table, ensure_ascii=False, indent=2), encoding="utf-8")
+    p.calendar.reload()
+    yield
+    p.calendar.path.write_bytes(original)
+    p.calendar.reload()
+
+
+def test_a_year_the_calendar_does_not_know_is_named(p, undeclared_2027):
     with pytest.raises((InvalidInput, CalendarError), match="2027"):
         start_review(p, "resume", 2026, 12, 21, 10)
 
 
-def test_administrators_declare_a_year(p, login):
+def test_administrators_declare_a_year(p, login, undeclared_2027):
     admin, officer = login("admin"), login("planning_haikou")
     original = (p.calendar.path).read_bytes()
     try:

@@ -243,11 +243,17 @@ def write_table(tmp_path, years):
     return path
 
 
-def test_the_shipped_table_leaves_2027_undeclared():
+def test_the_shipped_table_declares_2027_provisionally():
     overrides, declared = load_overrides(SHIPPED_TABLE)
-    assert overrides == {} and declared == frozenset()
-    with pytest.raises(CalendarError, match="2027"):
-        WorkingCalendar(overrides, declared).is_working_day(date(2027, 6, 1))
+    assert declared == frozenset({2027})
+    table = json.loads(SHIPPED_TABLE.read_text(encoding="utf-8"))
+    assert "暂定" in table["years"]["2027"]["notice"]  # says it is provisional, pending the notice
+    calendar = WorkingCalendar(overrides, declared)
+    assert not calendar.is_working_day(date(2027, 2, 8))  # 初三, a statutory holiday
+    assert not calendar.is_working_day(date(2027, 2, 9))  # made up for 初一 falling on a Saturday
+    assert calendar.is_working_day(date(2027, 2, 11))
+    with pytest.raises(CalendarError, match="2028"):
+        calendar.is_working_day(date(2028, 6, 1))
 
 
 def test_a_declared_year_in_the_table(tmp_path):

@@ -23,8 +23,12 @@ YEAR_2027 = {
 
 @pytest.fixture
 def table_file(tmp_path):
+    """The shipped table without its provisional 2027 entry: a year not yet declared."""
     path = tmp_path / "holidays.json"
     shutil.copy(SHIPPED, path)
+    table = json.loads(path.read_text(encoding="utf-8"))
+    table["years"].pop("2027", None)
+    path.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
     return path
 
 

@@ -127,25 +127,38 @@ def service_lifecycles(platform, seconds: float = 3.0) -> tuple[float, float]:
     return lifecycles / elapsed, tasks / elapsed
 
 
-def _time_one_completion(platform, instance_id: int) -> float:
-    start = time.perf_counter()
-    _complete_next(platform, instance_id)
-    return time.perf_counter() - start
+def correction_history(platform, loops: int = 20, samples: int = 12) -> dict[str, float]:
+    """(c): median ms to approve the EIA review after 20 correction loops vs in a fresh instance.
 
-
-def correction_history(platform, loops: int = 20, samples: int = 15) -> tuple[float, float]:
-    """(c): median time to complete a task with 20 correction loops behind it vs a fresh one."""
+    The same task is timed in both instances (the environment department's review), warm (the
+    process saved the instance last, so its live workflow is cached) and cold (state loaded from
+    the database, as on another web worker).
+    """
     applicant_id = _applicant(platform)
-    fresh, long = [], []
-    for _ in range(samples):
-        fresh_id = _new_instance(platform, applicant_id)
-        fresh.append(_time_one_completion(platform, fresh_id))  # the window's acceptance
-        long_id = _new_instance(platform, applicant_id)
-        _complete_next(platform, long_id)  # accept
-        for _ in range(loops):  # the EIA review (environment) returns for correction; applicant and window loop
-            _loop_once(platform, long_id)
-        long.append(_time_one_completion(platform, long_id))
-    return statistics.median(fresh) * 1000, statistics.median(long) * 1000
+    times: dict[str, list[float]] = {"fresh_warm": [], "fresh_cold": [], "long_warm": [], "long_cold": []}
+    for sample in range(samples):
+        cold = sample % 2 == 1
+        for kind in ("fresh", "long"):
+            instance_id = _new_instance(platform, applicant_id)
+            _complete_next(platform, instance_id)  # the window accepts
+            for _ in range(loops if kind == "long" else 0):
+                _loop_once(platform, instance_id)
+            if cold:
+                platform.workflows.clear()
+            times[f"{kind}_{'cold' if cold else 'warm'}"].append(
+                _time_named(platform, instance_id, "review_environment"))
+    return {key: statistics.median(values) * 1000 for key, values in times.items()}
+
+
+def _time_named(platform, instance_id: int, name: str) -> float:
+    """Seconds to approve the open task ``name`` through the services."""
+    with transaction(platform.sessions, write=False) as session:
+        row = next(r for r in demo.open_tasks(session, instance_id) if r.spec_name == name)
+    start = time.perf_counter()
+    with transaction(platform.sessions) as session:
+        instances.complete_task(session, platform, row.id, demo.task_answer(row.form, row.id, TODAY),
+                                _actor(session, row))
+    return time.perf_counter() - start
 
 
 def _loop_once(platform, instance_id: int) -> None:
@@ -176,7 +189,10 @@ def run(report: Report, sqlite_url: str, postgres_url: str | None) -> None:
         _, pg_tps = service_lifecycles(pg)
         report.add("services_postgres_task_completions_per_s", pg_tps, "completions/s")
         report.add("services_postgres_vs_engine_ratio", pg_tps / engine_tps, "ratio")
-    fresh_ms, long_ms = correction_history(sqlite)
-    report.add("complete_task_fresh_instance_ms", fresh_ms, "ms")
-    report.add("complete_task_after_20_corrections_ms", long_ms, "ms")
-    report.add("correction_history_cost_ratio", long_ms / fresh_ms, "ratio", "<= 2.0")
+    history = correction_history(sqlite)
+    report.add("complete_task_fresh_instance_ms", history["fresh_cold"], "ms", note="state loaded")
+    report.add("complete_task_after_20_corrections_ms", history["long_cold"], "ms", note="state loaded")
+    report.add("correction_history_cost_ratio", history["long_cold"] / history["fresh_cold"], "ratio", "<= 2.0",
+               "same task, state loaded from the database")
+    report.add("correction_history_cost_ratio_cached", history["long_warm"] / history["fresh_warm"], "ratio",
+               note="same task, live workflow cached")

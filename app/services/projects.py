@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from engine.codes import CodeError, generate_project_code, parse_engineering_code, parse_project_code
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..models import Division, Enterprise, ItemHandling, Project, User
+from ..models import Division, Enterprise, HumanTask, ItemHandling, Project, User
 from ..stages import STAGES, Stage, merged_into, stage_approved
 from ..stages import stage as stage_by_key
-from . import audit, commitments, decisions, engineering_codes, instances, lights
+from . import audit, commitments, decisions, engineering_codes, instances, lights, routing
 from .handlings import STATE_NAMES
 
 INVESTMENT_TYPES = ("government", "ratification", "filing")
@@ -88,11 +88,26 @@ def find_project(session: Session, code: str) -> Project:
 
 
 def visible_project(session: Session, user: User, code: str) -> Project:
-    """A project the user may see: applicants only their enterprise's."""
+    """A project the user may see.
+
+    Applicants see their enterprise's projects; officers the projects whose window is their
+    unit or that have had a task routed to their unit; analysts and administrators all.
+    """
     project = find_project(session, code)
     if user.role == "applicant" and project.enterprise_id != user.enterprise_id:
         raise NotFound(f"no project has code {code!r}")
+    if user.role in ("window", "officer", "supervisor") and not _unit_takes_part(session, user, project):
+        raise NotFound(f"no project has code {code!r}")
     return project
+
+
+def _unit_takes_part(session: Session, user: User, project: Project) -> bool:
+    if user.unit_id is None:
+        return False
+    if routing.resolve(session, "window", project.division_code) == user.unit_id:
+        return True
+    return session.scalar(select(HumanTask.id).where(HumanTask.project_id == project.id,
+                                                     HumanTask.unit_id == user.unit_id).limit(1)) is not None
 
 
 def stage_status(project: Project, stage: Stage) -> str:

@@ -195,3 +195,16 @@ def test_window_task_answer_is_valid_for_every_form(platform):
         if "application" in form:
             continue
         platform.forms.validate(form, task_answer(form, 1, dt.date(2026, 3, 2)))
+
+
+def test_officers_see_only_projects_their_unit_works_on(login):
+    applicant = login("applicant1")
+    code = declare(applicant)["code"]
+    assert login("window1").get(f"/projects/{code}").status_code == 200  # its window
+    assert login("planning_sanya").get(f"/projects/{code}").status_code == 404
+    apply(applicant, code)
+    window = login("window1")
+    window.post(f"/tasks/{first_task(window, project=code)['id']}/complete", {"data": {"outcome": "accept"}})
+    assert login("environment_haikou").get(f"/projects/{code}").status_code == 200  # a review is routed there
+    assert login("environment_sanya").get(f"/projects/{code}").status_code == 404
+    assert login("analyst1").get(f"/projects/{code}").status_code == 200

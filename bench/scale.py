@@ -198,7 +198,10 @@ def measure(report: Report, platform, label: str) -> None:
     app = create_app(platform.settings, platform=platform)
     rng = random.Random(7)
     with transaction(platform.sessions, write=False) as session:
-        codes = list(session.scalars(select(Project.code).order_by(Project.id).limit(5000)))
+        # projects the officer may open: a task of theirs was routed to the officer's unit
+        unit_id = session.scalar(select(User.unit_id).where(User.username == "drc_haikou"))
+        codes = list(session.scalars(select(Project.code).where(Project.id.in_(
+            select(HumanTask.project_id).where(HumanTask.unit_id == unit_id))).order_by(Project.id).limit(5000)))
     officer, reviewer, public = logged_in(app, "drc_haikou"), logged_in(app, "planning_haikou"), app.test_client()
     samples = [rng.choice(codes) for _ in range(SAMPLES)]
     _timed(officer, ["/officer/", f"/officer/projects/{codes[0]}"])  # warm up: templates compiled once

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, abort, jsonify, request, send_file, url_for
+from flask import Blueprint, Response, abort, g, jsonify, request, send_file, url_for
 
 from engine.errors import FormValidationError
 
 from . import formrender
-from .services import materials, progress
-from .web import platform
+from .errors import AppError
+from .services import instances, materials, progress, projects, tasks
+from .web import platform, unit_of_work
 
 
 def page_number() -> int:
@@ -83,3 +85,52 @@ def progress_context(session, project, instance_arg: str | None = None,
             "diagram_url": lambda instance_id: url_for(diagram_endpoint, code=code, instance_id=instance_id),
             "marks_url": lambda instance_id: url_for(diagram_endpoint + "_marks", code=code,
                                                      instance_id=instance_id)}
+
+
+def add_diagram_routes(bp: Blueprint) -> None:
+    """Register the diagram and its marks for the projects the blueprint's user may see."""
+
+    def diagram(code: str, instance_id: int):
+        """The BPMN file of one of the project's applications."""
+        with unit_of_work(write=False) as session:
+            return diagram_response(session, projects.visible_project(session, g.user, code), instance_id)
+
+    def diagram_marks(code: str, instance_id: int):
+        """Which elements of the application's diagram are done and which are active."""
+        with unit_of_work(write=False) as session:
+            found = projects.visible_project(session, g.user, code)
+            return diagram_marks_response(session, found, instance_id)
+
+    bp.add_url_rule("/projects/<code>/diagram/<int:instance_id>.bpmn", "diagram", diagram)
+    bp.add_url_rule("/projects/<code>/diagram/<int:instance_id>/marks", "diagram_marks", diagram_marks)
+
+
+@dataclass
+class Submission:
+    """The result of posting a task's form: done, field errors, or refused."""
+
+    title: str | None = None
+    project_code: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    refused: AppError | None = None
+
+
+def submit_task_form(task_id: int) -> Submission:
+    """Complete a visible task with its posted form; 404s propagate, other refusals are returned."""
+    with unit_of_work(write=False) as session:
+        form_name = tasks.visible_task(session, g.user, task_id).form
+    if not form_name:
+        abort(404)
+    data, errors = read_form(form_name)
+    if errors:
+        return Submission(errors=errors)
+    try:
+        with unit_of_work() as session:
+            row = instances.complete_task(session, platform(), task_id, data, g.user)
+            return Submission(title=row.title, project_code=row.instance.project.code)
+    except FormValidationError as exc:
+        return Submission(errors=form_errors(form_name, exc))
+    except AppError as exc:  # held by someone else, already done, or refused by the engine
+        if exc.status == 404:
+            raise
+        return Submission(refused=exc)

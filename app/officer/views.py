@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
-
-from engine.errors import FormValidationError
+from flask import flash, g, redirect, render_template, request, url_for
 
 from ..errors import AppError, Conflict
 from ..pagekit import (
-    diagram_marks_response,
-    diagram_response,
-    form_errors,
+    add_diagram_routes,
     form_fields,
     material_response,
     page_number,
     progress_context,
-    read_form,
+    submit_task_form,
 )
-from ..services import instances, listings, materials, projects, special_procedures, tasks
+from ..services import listings, materials, projects, special_procedures, tasks
 from ..services.projects import application_of
 from ..stages import BY_KEY, STAGES
 from ..web import platform, unit_of_work
@@ -114,28 +110,16 @@ def task(task_id: int):
     if request.method == "GET":
         with unit_of_work(write=False) as session:
             return _task_page(session, tasks.visible_task(session, g.user, task_id), {}, {})
+    result = submit_task_form(task_id)
+    if result.refused is not None:
+        flash(f"办理失败：{_reason(result.refused)}", "error")
+        return redirect(url_for("officer.task", task_id=task_id))
+    if result.title is not None:
+        flash(f"“{result.title}”已办理", "success")
+        return redirect(url_for("officer.inbox"))
     with unit_of_work(write=False) as session:
-        form_name = tasks.visible_task(session, g.user, task_id).form
-    if not form_name:
-        abort(404)
-    data, errors = read_form(form_name)
-    if not errors:
-        try:
-            with unit_of_work() as session:
-                row = instances.complete_task(session, platform(), task_id, data, g.user)
-                title = row.title
-        except FormValidationError as exc:
-            errors = form_errors(form_name, exc)
-        except AppError as exc:  # held by someone else, already done, or refused by the engine
-            if exc.status == 404:
-                raise
-            flash(f"办理失败：{_reason(exc)}", "error")
-            return redirect(url_for("officer.task", task_id=task_id))
-        else:
-            flash(f"“{title}”已办理", "success")
-            return redirect(url_for("officer.inbox"))
-    with unit_of_work(write=False) as session:
-        return _task_page(session, tasks.visible_task(session, g.user, task_id), request.form.to_dict(), errors, 422)
+        return _task_page(session, tasks.visible_task(session, g.user, task_id), request.form.to_dict(),
+                          result.errors, 422)
 
 
 @bp.get("/projects/<code>")
@@ -147,18 +131,7 @@ def project(code: str):
         return render_template("officer/progress.html", project=found, **context)
 
 
-@bp.get("/projects/<code>/diagram/<int:instance_id>.bpmn")
-def diagram(code: str, instance_id: int):
-    """The BPMN file of one of the project's applications."""
-    with unit_of_work(write=False) as session:
-        return diagram_response(session, projects.visible_project(session, g.user, code), instance_id)
-
-
-@bp.get("/projects/<code>/diagram/<int:instance_id>/marks")
-def diagram_marks(code: str, instance_id: int):
-    """Which elements of the application's diagram are done and which are active."""
-    with unit_of_work(write=False) as session:
-        return diagram_marks_response(session, projects.visible_project(session, g.user, code), instance_id)
+add_diagram_routes(bp)
 
 
 @bp.get("/tasks/<int:task_id>/materials/<int:material_id>")

@@ -9,14 +9,7 @@ from engine.errors import FormValidationError
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Division
-from ..pagekit import (
-    diagram_marks_response,
-    diagram_response,
-    form_errors,
-    form_fields,
-    page_number,
-    read_form,
-)
+from ..pagekit import add_diagram_routes, form_errors, form_fields, page_number, read_form
 from ..services import listings, materials, progress, projects, results, tasks
 from ..services.projects import INVESTMENT_TYPES
 from ..stages import STAGES
@@ -85,18 +78,7 @@ def project(code: str):
                                investment_names=INVESTMENT_NAMES)
 
 
-@bp.get("/projects/<code>/diagram/<int:instance_id>.bpmn")
-def diagram(code: str, instance_id: int):
-    """The BPMN file of one of the project's applications."""
-    with unit_of_work(write=False) as session:
-        return diagram_response(session, projects.visible_project(session, g.user, code), instance_id)
-
-
-@bp.get("/projects/<code>/diagram/<int:instance_id>/marks")
-def diagram_marks(code: str, instance_id: int):
-    """Which elements of the application's diagram are done and which are active."""
-    with unit_of_work(write=False) as session:
-        return diagram_marks_response(session, projects.visible_project(session, g.user, code), instance_id)
+add_diagram_routes(bp)
 
 
 def _stage_page(session, found, stage, values, errors, status=200):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from engine.errors import FormValidationError
-
 from ..errors import AppError, InvalidInput
-from ..pagekit import form_errors, form_fields, material_response, progress_context, read_form
-from ..services import applications, instances, materials, projects, results, tasks
+from ..pagekit import form_fields, material_response, progress_context, submit_task_form
+from ..services import applications, materials, projects, results, tasks
 from ..web import platform, unit_of_work
 from . import bp
 
@@ -68,29 +66,16 @@ def task(task_id: int):
         with unit_of_work(write=False) as session:
             row = tasks.visible_task(session, g.user, task_id)
             return _task_page(session, row, {}, {})
-    with unit_of_work(write=False) as session:
-        form_name = tasks.visible_task(session, g.user, task_id).form
-    if not form_name:
-        abort(404)
-    data, errors = read_form(form_name)
-    if not errors:
-        try:
-            with unit_of_work() as session:
-                row = instances.complete_task(session, platform(), task_id, data, g.user)
-                code = row.instance.project.code
-        except FormValidationError as exc:
-            errors = form_errors(form_name, exc)
-        except AppError as exc:
-            if exc.status == 404:
-                raise
-            flash(f"未能提交：{exc.message}", "error")
-            return redirect(url_for("portal.task", task_id=task_id))
-        else:
-            flash("补正材料已提交，等待综合窗口审核", "success")
-            return redirect(url_for("portal.project", code=code))
+    result = submit_task_form(task_id)
+    if result.refused is not None:
+        flash(f"未能提交：{result.refused.message}", "error")
+        return redirect(url_for("portal.task", task_id=task_id))
+    if result.title is not None:
+        flash("补正材料已提交，等待综合窗口审核", "success")
+        return redirect(url_for("portal.project", code=result.project_code))
     with unit_of_work(write=False) as session:
         row = tasks.visible_task(session, g.user, task_id)
-        return _task_page(session, row, request.form.to_dict(), errors, 422)
+        return _task_page(session, row, request.form.to_dict(), result.errors, 422)
 
 
 @bp.post("/projects/<code>/applications/<int:instance_id>/withdraw")

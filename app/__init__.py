@@ -9,7 +9,7 @@ from .config import Settings
 
 def create_app(settings: Settings | None = None, platform=None) -> Flask:
     """Create the web application; nothing touches the database here."""
-    from .platform import build_platform
+    from .wiring import build_platform
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .auth import login_user, logout_user
 from .errors import InvalidInput
-from .services import enterprises, logins
+from .services.people import enterprises, logins
 from .web import platform, unit_of_work
 
 bp = Blueprint("auth", __name__)

@@ -25,11 +25,11 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
         """Create or upgrade the schema, load the catalogue, deploy processes/ as v1."""
-        from .services import setup
+        from .services.provisioning import reference
         upgrade(_platform().settings.DATABASE_URL)
         with _scope() as session:
-            counts = setup.load_organisation(session, _platform().catalog)
-            deployment = setup.deploy_initial(session, _platform())
+            counts = reference.load_organisation(session, _platform().catalog)
+            deployment = reference.deploy_initial(session, _platform())
         click.echo(f"schema up to date; {counts['divisions']} divisions, {counts['units']} units, "
                    f"{counts['routes']} routes loaded")
         click.echo(f"deployed processes/ as version {deployment.version}" if deployment
@@ -38,10 +38,10 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo():
         """Create the demo enterprise and accounts (password Demo@2026)."""
-        from .services import setup
+        from .services.provisioning import reference
         with _scope() as session:
-            users = setup.seed_demo(session, _platform())
-        click.echo(f"{len(users)} demo accounts, password {setup.DEMO_PASSWORD}:")
+            users = reference.seed_demo(session, _platform())
+        click.echo(f"{len(users)} demo accounts, password {reference.DEMO_PASSWORD}:")
         for name in ("applicant1", "window1", "planning_haikou", "fire_haikou", "analyst1",
                      "supervisor1", "admin"):
             click.echo(f"  {name}")
@@ -54,7 +54,7 @@ def register_cli(app: Flask) -> None:
         from sqlalchemy import select
 
         from .models import User
-        from .services.demo import run_all_stages
+        from .services.provisioning.demo import run_all_stages
         with _scope() as session:
             applicant = session.scalar(select(User).where(User.username == "applicant1"))
             if applicant is None:
@@ -65,7 +65,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("check")
     def check():
         """Every ready user task has exactly one open row and every open row its task."""
-        from .services.consistency import check_all
+        from .services.workflow.consistency import check_all
         with transaction(_platform().sessions, write=False) as session:
             problems = check_all(session, _platform())
         for problem in problems:
@@ -87,7 +87,7 @@ def register_cli(app: Flask) -> None:
     def export_processes(version: int, directory: str):
         """Write the files of a deployed version into DIRECTORY (laid out like processes/)."""
         from .errors import AppError
-        from .services import versions
+        from .services.flows import versions
         try:
             with transaction(_platform().sessions, write=False) as session:
                 written = versions.export_to_directory(session, version, directory)

@@ -11,7 +11,8 @@ from engine.errors import FormValidationError
 
 from . import formrender
 from .errors import AppError
-from .services import instances, materials, progress, projects, tasks
+from .services.people import materials, progress, projects
+from .services.workflow import instances, tasks
 from .web import platform, unit_of_work
 
 

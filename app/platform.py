@@ -1,7 +1,9 @@
 """The platform's long-lived parts, built once per process and handed to services.
 
 Services take ``(session, platform, ...)``: the session for the transaction the
-caller owns, the platform for the specs, forms, catalogue, calendar and clock.
+caller owns, the platform for the specs, forms, catalogue, calendar, clock and
+hooks.  Nothing here imports a service: ``app.wiring.build_platform`` builds a
+platform and subscribes the services to its hooks.
 """
 
 from __future__ import annotations
@@ -9,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from engine.cache import WorkflowCache
 from engine.calendar import WorkingCalendar
-from engine.catalog import Catalog, load_catalog
+from engine.catalog import Catalog
 from engine.decisions import plan_helpers
 from engine.forms import FormLibrary
 from engine.holidays import HolidayFile
@@ -24,7 +25,7 @@ from engine.runtime import Runtime
 from engine.specs import SpecCache
 
 from .config import Settings
-from .db import make_engine, make_session_factory
+from .hooks import Hooks
 from .models import DeploymentFile
 
 
@@ -43,13 +44,18 @@ class Platform:
     catalog: Catalog
     calendar: WorkingCalendar | HolidayFile
     clock: Callable[[], dt.datetime] = system_clock
+    #: builders of data helpers for scripts, each called with the platform (``app.wiring``)
+    helper_factories: tuple[Callable[[Platform], dict[str, Callable]], ...] = ()
+    hooks: Hooks = field(default_factory=Hooks)
     runtime: Runtime = field(init=False)
 
     def __post_init__(self):
         self.specs = SpecCache(self._deployment_files)
         self.workflows = WorkflowCache(self.settings.WORKFLOW_CACHE_SIZE)
-        self.runtime = Runtime(self.specs, helpers=self._script_helpers(),
-                               data_helpers={**self._deadline_helpers(), **plan_helpers(self.catalog)},
+        data_helpers = dict(plan_helpers(self.catalog))
+        for factory in self.helper_factories:
+            data_helpers.update(factory(self))
+        self.runtime = Runtime(self.specs, helpers=self._script_helpers(), data_helpers=data_helpers,
                                clock=lambda: self.clock())
 
     def _deployment_files(self, version: int) -> dict[str, bytes]:
@@ -64,37 +70,6 @@ class Platform:
 
         return {"working_days_after": working_days_after}
 
-    def _deadline_helpers(self) -> dict[str, Callable]:
-        """``deadline(item)`` / ``deadline_warning(item)``: the item clock of the task's project.
-
-        Bound to the task data (its ``project.code``), they give the due (or
-        yellow-light) instant of the project's open handling of the item, or of
-        the item's catalogue limit counted from now (docs/time-limits.md).
-        """
-        from .services.itemclock import deadline_instant
-
-        def bind(warning: bool) -> Callable[[dict], Callable[[str], str]]:
-            def factory(context: dict) -> Callable[[str], str]:
-                project = context.get("project")
-                code = project.get("code") if isinstance(project, dict) else None
-                return lambda item_code: deadline_instant(self, code, str(item_code), warning).isoformat()
-            return factory
-
-        return {"deadline": bind(False), "deadline_warning": bind(True)}
-
     def now(self) -> dt.datetime:
         """The platform clock (injectable in tests)."""
         return self.clock()
-
-
-def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Platform:
-    """Wire the platform from settings; no database access happens here."""
-    engine = make_engine(settings.DATABASE_URL)
-    catalog_dir = Path(settings.CATALOG_DIR)
-    platform = Platform(settings=settings, sessions=make_session_factory(engine),
-                        forms=FormLibrary(Path(settings.FORMS_DIR)),
-                        catalog=load_catalog(catalog_dir),
-                        calendar=HolidayFile(catalog_dir / "holidays.json"))  # follows admin edits
-    if clock is not None:
-        platform.clock = clock
-    return platform

@@ -17,7 +17,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from .db import transaction
 from .errors import AppError
 from .models import ItemHandling
-from .services import escalations, instances, timers
+from .services.timelimits import escalations
+from .services.workflow import instances, timers
 
 log = logging.getLogger(__name__)
 

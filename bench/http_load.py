@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.services import demo
+from app.services.provisioning import demo
 from app.stages import BY_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

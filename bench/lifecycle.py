@@ -18,9 +18,11 @@ from app.config import Settings
 from app.db import transaction
 from app.migrations import upgrade
 from app.models import User
-from app.platform import build_platform
-from app.services import demo, instances, projects, setup
+from app.services.people import projects
+from app.services.provisioning import demo, reference
+from app.services.workflow import instances
 from app.stages import BY_KEY
+from app.wiring import build_platform
 from engine.catalog import load_catalog
 from engine.decisions import facts, plan_helpers
 from engine.runtime import Runtime
@@ -69,9 +71,9 @@ def make_platform(url: str):
     upgrade(url)
     platform = build_platform(Settings.from_env(DATABASE_URL=url))
     with transaction(platform.sessions) as session:
-        setup.load_organisation(session, platform.catalog)
-        setup.deploy_initial(session, platform)
-        setup.seed_demo(session, platform)
+        reference.load_organisation(session, platform.catalog)
+        reference.deploy_initial(session, platform)
+        reference.seed_demo(session, platform)
     return platform
 
 

@@ -30,9 +30,11 @@ from app.config import Settings
 from app.db import transaction
 from app.migrations import upgrade
 from app.models import AuditEvent, Enterprise, HumanTask, ItemHandling, ProcessInstance, Project, Unit, User
-from app.platform import build_platform
-from app.services import demo, instances, projects, setup
+from app.services.people import projects
+from app.services.provisioning import demo, reference
+from app.services.workflow import instances
 from app.stages import BY_KEY
+from app.wiring import build_platform
 from engine.codes import check_character
 from engine.credit import ALPHABET, credit_check_character
 
@@ -177,7 +179,7 @@ def logged_in(app, username: str):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"username": username, "password": setup.DEMO_PASSWORD,
+    response = client.post("/login", data={"username": username, "password": reference.DEMO_PASSWORD,
                                            "csrf_token": token})
     assert response.status_code == 302, f"{username} could not log in"
     return client
@@ -226,9 +228,9 @@ def make_platform(url: str):
     upgrade(url)
     platform = build_platform(Settings.from_env(DATABASE_URL=url, SECRET_KEY="bench"))
     with transaction(platform.sessions) as session:
-        setup.load_organisation(session, platform.catalog)
-        setup.deploy_initial(session, platform)
-        setup.seed_demo(session, platform)
+        reference.load_organisation(session, platform.catalog)
+        reference.deploy_initial(session, platform)
+        reference.seed_demo(session, platform)
     return platform
 
 

@@ -29,9 +29,9 @@ from app.config import Settings
 from app.db import transaction
 from app.migrations import upgrade
 from app.models import AuditEvent, Deployment, DeploymentFile, Division, Enterprise, ProcessInstance, Project
-from app.platform import build_platform
 from app.scheduler import TimerWorker
-from app.services import instances
+from app.services.workflow import instances
+from app.wiring import build_platform
 
 from .report import Report
 

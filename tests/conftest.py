@@ -20,8 +20,8 @@ from app.config import Settings
 from app.db import transaction
 from app.migrations import upgrade
 from app.models import ApiToken, AuditEvent, HumanTask, ItemHandling, ItemHandlingEvent, ProcessInstance, Project
-from app.platform import build_platform
-from app.services import setup
+from app.services.provisioning import reference
+from app.wiring import build_platform
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -80,9 +80,9 @@ def _build(url: str, clock: FrozenClock | None = None):
     upgrade(url)
     platform = build_platform(settings, clock=clock)
     with transaction(platform.sessions) as session:
-        setup.load_organisation(session, platform.catalog)
-        setup.deploy_initial(session, platform)
-        setup.seed_demo(session, platform)
+        reference.load_organisation(session, platform.catalog)
+        reference.deploy_initial(session, platform)
+        reference.seed_demo(session, platform)
     return platform
 
 
@@ -126,7 +126,7 @@ def client(app):
 class Api:
     """A small API client: logs in as a user and calls JSON endpoints."""
 
-    def __init__(self, client, username: str, password: str = setup.DEMO_PASSWORD):
+    def __init__(self, client, username: str, password: str = reference.DEMO_PASSWORD):
         self.client = client
         response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
         assert response.status_code == 200, response.get_json()
@@ -142,4 +142,4 @@ class Api:
 @pytest.fixture
 def login(client):
     """``login('window1')`` returns an API client for that demo account."""
-    return lambda username, password=setup.DEMO_PASSWORD: Api(client, username, password)
+    return lambda username, password=reference.DEMO_PASSWORD: Api(client, username, password)

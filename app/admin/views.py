@@ -10,7 +10,8 @@ from engine.errors import EngineError, ProcessDefinitionError
 from engine.lint import check_form_schema
 
 from ..errors import AppError, InvalidInput
-from ..services import deployments, versions
+from ..services.flows import deployments, versions
+from ..services.workflow import migrations as instance_migrations
 from ..web import platform, unit_of_work
 from . import bp
 
@@ -33,7 +34,7 @@ def index():
         listing = deployments.list_processes(session)
         active = next((d["version"] for d in listing if d["active"]), None)
         files = versions.contents(session, active) if active else []
-        migrations = versions.list_migrations(session, limit=20)
+        migrations = instance_migrations.list_migrations(session, limit=20)
     return render_template("admin/index.html", deployments=list(reversed(listing)), active=active,
                            files=files, forms=platform().forms.names(), migrations=migrations)
 
@@ -135,8 +136,8 @@ def migrations():
     process_id = request.args.get("process") or None
     with unit_of_work(write=False) as session:
         listing = deployments.list_processes(session)
-        running = versions.running_instances(session, process_id)
-        history = versions.list_migrations(session, limit=50)
+        running = instance_migrations.running_instances(session, process_id)
+        history = instance_migrations.list_migrations(session, limit=50)
     target = request.args.get("version", type=int) or next((d["version"] for d in listing if d["active"]), None)
     return render_template("admin/migrations.html", deployments=listing, running=running, target=target,
                            process_id=process_id, history=history, results=None)
@@ -151,11 +152,11 @@ def migrate():
         flash("请选择目标版本和至少一个办件实例", "error")
         return redirect(url_for("admin.migrations"))
     with unit_of_work() as session:
-        results = versions.migrate_many(session, platform(), ids, version, g.user)
+        results = instance_migrations.migrate_many(session, platform(), ids, version, g.user)
     with unit_of_work(write=False) as session:
         listing = deployments.list_processes(session)
-        running = versions.running_instances(session)
-        history = versions.list_migrations(session, limit=50)
+        running = instance_migrations.running_instances(session)
+        history = instance_migrations.list_migrations(session, limit=50)
     return render_template("admin/migrations.html", deployments=listing, running=running, target=version,
                            process_id=None, history=history, results=results)
 
@@ -165,7 +166,7 @@ def undo(migration_id: int):
     """Undo a migration while the instance has not moved on."""
     try:
         with unit_of_work() as session:
-            record = versions.undo_migration(session, platform(), migration_id, g.user)
+            record = instance_migrations.undo_migration(session, platform(), migration_id, g.user)
         flash(f"已撤销迁移：实例 {record.instance_id} 回到 {record.from_spec_key}", "ok")
     except AppError as exc:
         flash(exc.message, "error")

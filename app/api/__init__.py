@@ -8,7 +8,7 @@ import time
 from flask import Blueprint, g, request
 
 from ..errors import Forbidden, Unauthorized
-from ..services import accounts
+from ..services.people import accounts
 from ..web import platform, unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

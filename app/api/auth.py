@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..errors import InvalidInput, Unauthorized
 from ..models import User
-from ..services import accounts, logins
+from ..services.people import accounts, logins
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
 

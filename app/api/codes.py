@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from ..services import engineering_codes, projects
+from ..services.catalogue import engineering_codes
+from ..services.people import projects
 from ..web import json_body, platform, unit_of_work
 from . import bp
 

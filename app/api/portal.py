@@ -6,8 +6,9 @@ from flask import g, jsonify, request
 
 from ..errors import AppError, Forbidden, InvalidInput
 from ..pagekit import material_response
-from ..services import applications, enterprises, listings, materials, progress, projects, results, tasks
-from ..services.accounts import user_view
+from ..services.people import applications, enterprises, listings, materials, progress, projects, results
+from ..services.people.accounts import user_view
+from ..services.workflow import tasks
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from ..services import projects
+from ..services.people import projects
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from ..errors import InvalidInput, NotFound
 from ..models import HumanTask, ItemHandling, ProcessInstance, Project, Unit
-from ..services import deployments, lights, versions
+from ..services.flows import deployments, versions
+from ..services.timelimits import lights
 from ..web import platform, unit_of_work
 from . import bp, require_role
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from ..services import routing_admin
+from ..services.organisation import routing_admin
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
 

@@ -6,8 +6,10 @@ from flask import g, jsonify, request
 
 from ..errors import InvalidInput
 from ..models import HumanTask
-from ..services import instances, lights, listings, tasks
-from ..services.projects import application_of
+from ..services.people import listings
+from ..services.people.projects import application_of
+from ..services.timelimits import lights
+from ..services.workflow import instances, tasks
 from ..web import json_body, platform, unit_of_work
 from . import bp
 

@@ -9,7 +9,7 @@ from flask import g, jsonify, request
 from engine.calendar import CalendarError
 
 from ..models import ItemHandling, SpecialProcedure
-from ..services import calendars, handlings, lights, special_procedures, supervision
+from ..services.timelimits import calendars, handlings, lights, special_procedures, supervision
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
 from .tasks import task_view

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Response, g, jsonify, request
 
 from ..errors import InvalidInput
-from ..services import versions
+from ..services.flows import versions
+from ..services.workflow import migrations
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
 
@@ -56,7 +57,7 @@ def migration_check(instance_id: int):
     if version is None:
         raise InvalidInput("name the target version: ?version=N")
     with unit_of_work(write=False) as session:
-        reasons = versions.check_migration(session, platform(), instance_id, version)
+        reasons = migrations.check_migration(session, platform(), instance_id, version)
     return jsonify({"instance": instance_id, "version": version, "allowed": not reasons, "reasons": reasons})
 
 
@@ -68,7 +69,7 @@ def migrate_instances(version: int):
     if not isinstance(ids, list) or not ids or not all(isinstance(i, int) for i in ids) or len(ids) > 200:
         raise InvalidInput("send {\"instances\": [ids]} with 1 to 200 instance ids")
     with unit_of_work() as session:
-        results = versions.migrate_many(session, platform(), ids, version, g.user)
+        results = migrations.migrate_many(session, platform(), ids, version, g.user)
     return jsonify({"version": version, "results": results})
 
 
@@ -77,7 +78,7 @@ def list_migrations():
     """Recent migrations (``?instance=ID`` for one instance's)."""
     require_role(*ANALYSTS)
     with unit_of_work(write=False) as session:
-        return jsonify({"migrations": versions.list_migrations(session, request.args.get("instance", type=int))})
+        return jsonify({"migrations": migrations.list_migrations(session, request.args.get("instance", type=int))})
 
 
 @bp.post("/migrations/<int:migration_id>/undo")
@@ -85,5 +86,5 @@ def undo_migration(migration_id: int):
     """Undo a migration while the instance has not moved on since."""
     require_role(*ANALYSTS)
     with unit_of_work() as session:
-        record = versions.undo_migration(session, platform(), migration_id, g.user)
-        return jsonify(versions.migration_view(record))
+        record = migrations.undo_migration(session, platform(), migration_id, g.user)
+        return jsonify(migrations.migration_view(record))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request, url_for
 
 from ..errors import AppError
-from ..services import special_procedures, tasks
+from ..services.timelimits import special_procedures
+from ..services.workflow import tasks
 from ..web import platform, unit_of_work
 from . import bp
 

@@ -13,8 +13,10 @@ from ..pagekit import (
     progress_context,
     submit_task_form,
 )
-from ..services import listings, materials, projects, special_procedures, tasks
-from ..services.projects import application_of
+from ..services.people import listings, materials, projects
+from ..services.people.projects import application_of
+from ..services.timelimits import special_procedures
+from ..services.workflow import tasks
 from ..stages import BY_KEY, STAGES
 from ..web import platform, unit_of_work
 from . import bp

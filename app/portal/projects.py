@@ -10,8 +10,9 @@ from engine.errors import FormValidationError
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Division
 from ..pagekit import add_diagram_routes, form_errors, form_fields, page_number, read_form
-from ..services import listings, materials, progress, projects, results, tasks
-from ..services.projects import INVESTMENT_TYPES
+from ..services.people import listings, materials, progress, projects, results
+from ..services.people.projects import INVESTMENT_TYPES
+from ..services.workflow import tasks
 from ..stages import STAGES
 from ..stages import stage as stage_by_key
 from ..web import platform, unit_of_work

@@ -6,7 +6,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from ..errors import AppError, InvalidInput
 from ..pagekit import form_fields, material_response, progress_context, submit_task_form
-from ..services import applications, materials, projects, results, tasks
+from ..services.people import applications, materials, projects, results
+from ..services.workflow import tasks
 from ..web import platform, unit_of_work
 from . import bp
 

@@ -8,7 +8,7 @@ import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from ..errors import NotFound
-from ..services import progress, projects
+from ..services.people import progress, projects
 from ..stages import STAGES
 from ..web import platform, unit_of_work
 

@@ -18,8 +18,8 @@ from app import create_app
 from app.config import Settings
 from app.db import transaction
 from app.migrations import upgrade
-from app.platform import build_platform
-from app.services import setup
+from app.services.provisioning import reference
+from app.wiring import build_platform
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -54,9 +54,9 @@ def live_platform(tmp_path_factory):
     upgrade(url)
     platform = build_platform(settings)
     with transaction(platform.sessions) as session:
-        setup.load_organisation(session, platform.catalog)
-        setup.deploy_initial(session, platform)
-        setup.seed_demo(session, platform)
+        reference.load_organisation(session, platform.catalog)
+        reference.deploy_initial(session, platform)
+        reference.seed_demo(session, platform)
     yield platform
     platform.sessions.kw["bind"].dispose()
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import HumanTask, ProcessInstance
-from app.services import demo
-from app.services.setup import DEMO_PASSWORD
+from app.services.provisioning import demo
+from app.services.provisioning.reference import DEMO_PASSWORD
 from app.stages import BY_KEY
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"

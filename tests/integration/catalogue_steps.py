@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from app.services.demo import stage_application, task_answer
+from app.services.provisioning.demo import stage_application, task_answer
 from app.stages import BY_KEY
 
 USERS = {"window": "window1", "applicant": "applicant1"}

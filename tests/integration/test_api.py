@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from app.services.demo import stage_application, task_answer
+from app.services.provisioning.demo import stage_application, task_answer
 from app.stages import BY_KEY
 
 
@@ -133,7 +133,7 @@ def test_applicant_sees_only_own_projects(login, platform):
 
     from app.db import transaction
     from app.models import Enterprise, User
-    from app.services.accounts import hash_password
+    from app.services.people.accounts import hash_password
     with transaction(platform.sessions) as session:
         other = Enterprise(name="另一家公司", credit_code="91460000MA5T99999B")
         session.add(other)

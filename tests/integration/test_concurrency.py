@@ -7,7 +7,9 @@ from sqlalchemy import select
 from app.db import transaction
 from app.errors import Conflict
 from app.models import HumanTask, ProcessInstance, StageItem, User
-from app.services import consistency, demo, instances, projects
+from app.services.people import projects
+from app.services.provisioning import demo
+from app.services.workflow import consistency, instances
 from app.stages import BY_KEY
 
 

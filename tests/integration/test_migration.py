@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import AuditEvent, InstanceMigration, ProcessInstance, User
-from app.services import demo, instances, projects, versions
+from app.services.people import projects
+from app.services.provisioning import demo
+from app.services.workflow import instances, migrations
 from app.stages import BY_KEY
 from tests.fixtures.bpmn_variants import CONSTRUCTION, NEW_REVIEW, add_parallel_review, shipped, split_and_join_ids
 from tests.integration.test_deployments import analyst, upload  # noqa: F401  (fixture and helper)
@@ -120,8 +122,8 @@ def test_undo_restores_the_previous_version_until_the_instance_moves_on(platform
     v2 = deploy_v2()
     with transaction(platform.sessions) as session:
         user = session.scalar(select(User).where(User.username == "analyst1"))
-        undo_me = versions.migrate_instance(session, platform, first, v2, user).id
-        moved_on = versions.migrate_instance(session, platform, second, v2, user).id
+        undo_me = migrations.migrate_instance(session, platform, first, v2, user).id
+        moved_on = migrations.migrate_instance(session, platform, second, v2, user).id
     undone = analyst.post(f"/migrations/{undo_me}/undo")
     assert undone.status_code == 200, undone.get_json()
     assert undone.get_json()["undone_by"] == "analyst1"

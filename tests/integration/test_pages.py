@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app import create_app
 from app.db import transaction
 from app.models import Enterprise, HumanTask, ItemHandling, User
-from app.services import demo
-from app.services.accounts import hash_password
+from app.services.people.accounts import hash_password
+from app.services.provisioning import demo
 from app.stages import BY_KEY
 
 from .webclient import Pages

@@ -7,8 +7,11 @@ from sqlalchemy import select, update
 
 from app.db import transaction
 from app.models import AuditEvent, HumanTask, ItemHandling, ProcessInstance, Project, RouteEntry, Unit, User
-from app.services import instances, projects, results, routing, setup, tasks
-from app.services.accounts import hash_password
+from app.services.organisation import routing
+from app.services.people import projects, results
+from app.services.people.accounts import hash_password
+from app.services.provisioning import reference
+from app.services.workflow import instances, tasks
 from app.stages import BY_KEY
 from engine.runtime import UserTaskView
 from tests.integration.catalogue_steps import (
@@ -34,7 +37,7 @@ def restore_routes(platform):
     yield
     with transaction(platform.sessions) as session:
         session.execute(update(RouteEntry).values(set_by_admin=False))
-        setup.load_organisation(session, platform.catalog)
+        reference.load_organisation(session, platform.catalog)
     routing.invalidate()
 
 
@@ -148,7 +151,7 @@ def test_admin_routes_survive_reloading_the_catalogue(platform, restore_routes):
         entry = session.get(RouteEntry, ("planning", "460200"))
         entry.unit_id, entry.set_by_admin = unit_ids(session)["460000-NRP"], True
     with transaction(platform.sessions) as session:
-        setup.load_organisation(session, platform.catalog)
+        reference.load_organisation(session, platform.catalog)
     routing.invalidate()
     with transaction(platform.sessions, write=False) as session:
         assert routing.resolve(session, "planning", "460200") == unit_ids(session)["460000-NRP"]

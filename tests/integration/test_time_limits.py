@@ -16,7 +16,8 @@ from app.db import transaction
 from app.errors import Conflict, InvalidInput
 from app.models import AuditEvent, HumanTask, ItemHandling, SupervisionNotice, User
 from app.scheduler import TimeLimitWorker, TimerWorker
-from app.services import escalations, instances
+from app.services.timelimits import escalations
+from app.services.workflow import instances
 from engine.calendar import LOCAL_TZ, CalendarError
 from tests.conftest import Api
 from tests.fixtures import time_limits as tl

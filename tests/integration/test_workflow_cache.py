@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import HumanTask, ProcessInstance, StageItem
-from app.platform import build_platform
-from app.services import consistency
+from app.services.workflow import consistency
+from app.wiring import build_platform
 from engine.cache import WorkflowCache
 from tests.integration.test_concurrency import _complete, _open, _start
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.services import setup
+from app.services.provisioning import reference
 
 TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -12,7 +12,7 @@ TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 class Pages:
     """Drives the server-rendered pages like a browser would (cookies, CSRF token)."""
 
-    def __init__(self, client, username: str | None = None, password: str = setup.DEMO_PASSWORD):
+    def __init__(self, client, username: str | None = None, password: str = reference.DEMO_PASSWORD):
         self.client = client
         if username:
             response = self.post("/login", {"username": username, "password": password})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.demo import task_answer
+from app.services.provisioning.demo import task_answer
 from engine.catalog import load_catalog
 from engine.decisions import facts, plan_helpers
 from engine.forms import FormLibrary

@@ -1,0 +1,175 @@
+"""Application materials (申请材料): files on disk by sha256, one row per project and name.
+
+The bytes are stored outside the database under ``UPLOAD_DIR/ab/abcdef...``
+(content-addressed: the same file uploaded twice is stored once).  A file is
+written before its row, so a failed transaction leaves at most an unreferenced
+file, never a row without its bytes.  One upload of a material serves every
+item of the project that lists a material of that name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...errors import InvalidInput, NotFound
+from ...models import Material, Project, User
+from ...stages import Stage
+from ..flows.deployments import active_version
+from ..trail import audit
+
+#: Accepted types, told apart by their first bytes (the client's claim is not trusted).
+SIGNATURES = ((b"%PDF-", "application/pdf", ".pdf"), (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+              (b"\xff\xd8\xff", "image/jpeg", ".jpg"), (b"PK\x03\x04", "application/ofd", ".ofd"))
+ALLOWED = "PDF、OFD、JPG、PNG"
+
+
+def clean_name(original: str) -> str:
+    """A display-safe file name: no path, no control or reserved characters, at most 120 characters."""
+    name = unicodedata.normalize("NFC", original or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'[<>:"|?*;]+', "_", name)
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:110] + dot + ext[:9]) if dot and len(ext) <= 9 else name[:120]
+    return name or "material"
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """The (content type, extension) of an accepted file, judged by its first bytes."""
+    return next(((ctype, ext) for magic, ctype, ext in SIGNATURES if head.startswith(magic)), None)
+
+
+def _blob_path(upload_dir: str, digest: str) -> Path:
+    return Path(upload_dir) / digest[:2] / digest
+
+
+def _write_blob(upload_dir: str, digest: str, content: bytes) -> None:
+    path = _blob_path(upload_dir, digest)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+    os.replace(tmp, path)
+
+
+def store(session: Session, platform, actor: User, project: Project, name: str, filename: str,
+          stream: BinaryIO) -> Material:
+    """Check and store one uploaded material, replacing an earlier file of the same name."""
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 200:
+        raise InvalidInput("请选择材料名称", {"name": "材料名称为1至200字"})
+    limit = platform.settings.MAX_UPLOAD_BYTES
+    content = stream.read(limit + 1)
+    if not content:
+        raise InvalidInput("文件为空", {"file": "请选择要上传的文件"})
+    if len(content) > limit:
+        raise InvalidInput("文件过大", {"file": f"单个文件不超过 {limit // (1024 * 1024)} MB"})
+    kind = sniff(content[:16])
+    if kind is None:
+        raise InvalidInput("文件类型不支持", {"file": f"只接受 {ALLOWED} 文件"})
+    digest = hashlib.sha256(content).hexdigest()
+    _write_blob(platform.settings.UPLOAD_DIR, digest, content)
+    row = session.scalar(select(Material).where(Material.project_id == project.id, Material.name == name))
+    if row is None:
+        row = Material(project_id=project.id, name=name)
+        session.add(row)
+    row.sha256, row.size, row.content_type = digest, len(content), kind[0]
+    row.original_name = clean_name(filename)
+    row.uploaded_by, row.uploaded_at = actor.id, platform.now()
+    session.flush()
+    audit.record(session, platform, "material_uploaded", actor=actor, project_code=project.code,
+                 detail={"name": name, "sha256": digest, "size": len(content)})
+    return row
+
+
+def project_materials(session: Session, project: Project) -> list[Material]:
+    """Every material of a project, by name."""
+    return list(session.scalars(select(Material).where(Material.project_id == project.id)
+                                .order_by(Material.name)))
+
+
+def get_material(session: Session, project: Project, material_id: int) -> Material:
+    """One material of this project, or 404."""
+    row = session.get(Material, material_id)
+    if row is None or row.project_id != project.id:
+        raise NotFound("no such material")
+    return row
+
+
+def blob_path(platform, material: Material) -> Path:
+    """Where the bytes of a material are stored."""
+    return _blob_path(platform.settings.UPLOAD_DIR, material.sha256)
+
+
+def stage_item_codes(session: Session, platform, stage: Stage, project: Project,
+                     application: dict | None = None) -> list[str]:
+    """The items the stage's decision chose for this project, in decision order.
+
+    The latest application of the stage knows its plan; before the first one the
+    stage's process is started in memory only (never saved) over the form data
+    known so far, so its decision table picks the items.  If even that cannot
+    run, every item the catalogue lists for the stage is shown.
+    """
+    from engine.decisions import decided_items
+
+    from ..catalogue import decisions
+    from ..workflow.instances import project_data
+
+    runs = [i for i in project.instances if i.stage_key == stage.key]
+    try:
+        if runs:
+            latest = runs[-1]
+            workflow = platform.runtime.load(latest.state, latest.spec_key, latest.serializer_version)
+        else:
+            bundle = platform.specs.get(stage.process_id, active_version(session))
+            data = dict(application or {})
+            with session.no_autoflush:
+                workflow = platform.runtime.start(bundle, {
+                    "project": project_data(project), "application": data,
+                    "facts": decisions.decision_facts(project, stage.key, data)})
+        plan = decided_items(workflow)
+    except Exception:  # noqa: BLE001 - a preview that cannot run falls back to the whole stage
+        plan = None
+    if plan is None:
+        return [i.code for i in platform.catalog.items_for_stage(stage.key)]
+    return [entry["code"] for entry in plan if isinstance(entry, dict) and entry.get("code")]
+
+
+@dataclass
+class Needed:
+    """A material a stage needs, the items that need it, and the upload if there is one."""
+
+    name: str
+    required: bool
+    items: list[str] = field(default_factory=list)
+    upload: Material | None = None
+
+
+def checklist(session: Session, platform, project: Project, stage: Stage,
+              application: dict | None = None) -> list[Needed]:
+    """The materials of a stage's items, merged by name (one upload serves them all)."""
+    uploads = {m.name: m for m in project_materials(session, project)}
+    needed: dict[str, Needed] = {}
+    for code in stage_item_codes(session, platform, stage, project, application):
+        try:
+            item = platform.catalog.item(code)
+        except Exception:  # noqa: BLE001 - an item missing from the catalogue lists no materials
+            continue
+        for m in item.materials:
+            entry = needed.setdefault(m.name, Needed(m.name, m.required, upload=uploads.get(m.name)))
+            entry.required = entry.required or m.required
+            entry.items.append(item.name)
+    return list(needed.values())

@@ -1,0 +1,136 @@
+"""A project's progress (码上跟踪): stage bar, item handlings with lights, diagram marks, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import AuditEvent, DeploymentFile, ItemHandling, ProcessInstance, Project, Unit, User
+from ...stages import STAGES
+from ..timelimits import lights
+from ..timelimits.handlings import STATE_NAMES
+from .projects import stage_status
+
+STATUS_NAMES = {"locked": "未开放", "open": "可申报", "running": "办理中", "approved": "已办结",
+                "refused": "不予许可", "rejected": "不予受理", "withdrawn": "已撤回", "completed": "已结束"}
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+_DIAGRAMS: dict[tuple[str, int, str], bytes] = {}
+
+
+def light_of(platform, handling: ItemHandling, now: dt.datetime) -> str:
+    """The traffic light of an item handling (the time-limit service's one definition)."""
+    return lights.light(handling, now)
+
+
+@dataclass
+class ItemRow:
+    """One item handling as the progress page shows it."""
+
+    id: int
+    item_code: str
+    item_name: str
+    stage: str
+    state: int
+    state_name: str
+    unit_name: str
+    accepted_at: dt.datetime
+    due_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    light: str
+
+
+@dataclass
+class Progress:
+    """Everything the progress page needs."""
+
+    project: Project
+    stages: list[dict]
+    items: list[ItemRow]
+    instances: list[ProcessInstance]
+    history: list[dict] = field(default_factory=list)
+
+
+def item_rows(session: Session, platform, project: Project) -> list[ItemRow]:
+    """The project's item handlings with department, deadline and light."""
+    now = platform.now()
+    rows = session.execute(
+        select(ItemHandling, Unit.name, ProcessInstance.stage_key)
+        .join(ProcessInstance, ProcessInstance.id == ItemHandling.instance_id)
+        .outerjoin(Unit, Unit.id == ItemHandling.unit_id)
+        .where(ItemHandling.project_id == project.id).order_by(ItemHandling.id)).all()
+    out = []
+    for h, unit_name, stage_key in rows:
+        try:
+            name = platform.catalog.item(h.item_code).name
+        except Exception:  # noqa: BLE001 - an item no longer in the catalogue shows its code
+            name = h.item_code
+        out.append(ItemRow(h.id, h.item_code, name, stage_key, h.state, STATE_NAMES.get(h.state, str(h.state)),
+                           unit_name or "", h.accepted_at, h.due_at, h.finished_at, light_of(platform, h, now)))
+    return out
+
+
+def stage_bar(project: Project) -> list[dict]:
+    """The four stages and the parallel track with their statuses."""
+    return [{"key": s.key, "order": s.order, "name": s.name, "name_en": s.name_en,
+             "status": (status := stage_status(project, s)), "status_name": STATUS_NAMES.get(status, status)}
+            for s in STAGES]
+
+
+def history(session: Session, project: Project, limit: int = 200) -> list[dict]:
+    """The project's audit events, newest first, with the actor's name."""
+    rows = session.execute(select(AuditEvent, User.display_name)
+                           .outerjoin(User, User.id == AuditEvent.actor_id)
+                           .where(AuditEvent.project_code == project.code)
+                           .order_by(AuditEvent.id.desc()).limit(limit)).all()
+    out = []
+    for event, actor in rows:
+        try:
+            detail = json.loads(event.detail or "{}")
+        except ValueError:
+            detail = {}
+        out.append({"at": event.at, "kind": event.kind, "actor": actor or "系统", "detail": detail})
+    return out
+
+
+def project_progress(session: Session, platform, project: Project, with_history: bool = True) -> Progress:
+    """Stage bar, item handlings and (optionally) the history of one project."""
+    instances = list(session.scalars(select(ProcessInstance).where(ProcessInstance.project_id == project.id)
+                                     .order_by(ProcessInstance.id)))
+    return Progress(project, stage_bar(project), item_rows(session, platform, project), instances,
+                    history(session, project) if with_history else [])
+
+
+def diagram_xml(session: Session, spec_key: str) -> bytes | None:
+    """The BPMN file of the deployment that defines the spec key's process."""
+    process_id, _, version = spec_key.rpartition("@")
+    key = (str(session.get_bind().url), int(version or 0), process_id)
+    if key not in _DIAGRAMS:
+        for row in session.scalars(select(DeploymentFile).where(DeploymentFile.version == key[1])):
+            if not row.path.endswith(".bpmn"):
+                continue
+            tree = etree.fromstring(row.content, etree.XMLParser(resolve_entities=False, no_network=True))
+            if tree.find(f"{{{BPMN_NS}}}process[@id='{process_id}']") is not None:
+                _DIAGRAMS[key] = row.content
+                break
+    return _DIAGRAMS.get(key)
+
+
+def diagram_marks(platform, instance: ProcessInstance) -> dict[str, list[str]]:
+    """The BPMN element ids of the instance's top level that are done and that are active."""
+    workflow = platform.runtime.load(instance.state, instance.spec_key, instance.serializer_version)
+    done, active = set(), set()
+    for task in workflow.get_tasks(state=TaskState.ANY_MASK):
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if task.workflow is not workflow or not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            done.add(bpmn_id)
+        elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            active.add(bpmn_id)
+    return {"done": sorted(done - active), "active": sorted(active)}

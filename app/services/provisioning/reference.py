@@ -1,0 +1,104 @@
+"""Loading reference data and the first deployment; seeding the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.specs import read_directory
+
+from ...models import Deployment, Division, Enterprise, RouteEntry, Unit, UnitRole, User
+from ..flows import deployments
+from ..people.accounts import hash_password
+
+DEMO_PASSWORD = "Demo@2026"
+#: Cities whose officers the demo creates (division code, pinyin used in user names).
+DEMO_CITIES = {"460100": "haikou", "460200": "sanya", "469002": "qionghai"}
+
+
+def load_organisation(session: Session, catalog) -> dict[str, int]:
+    """Upsert divisions, units and their roles, and rebuild the routing table."""
+    for d in catalog.divisions:
+        row = session.get(Division, d.code) or Division(code=d.code)
+        row.name, row.level, row.parent_code = d.name, d.level, d.parent
+        row.concentrated = bool(getattr(d, "concentrated", False))
+        session.add(row)
+    session.flush()
+    existing = {u.code: u for u in session.scalars(select(Unit))}
+    for u in catalog.units:
+        row = existing.get(u.code) or Unit(code=u.code)
+        row.name, row.level, row.division_code, row.kind = u.name, u.level, u.division, u.kind
+        row.roles = [UnitRole(role=r) for r in u.roles]
+        session.add(row)
+    session.flush()
+    ids = {u.code: u.id for u in session.scalars(select(Unit))}
+    kept = _admin_routes(session)
+    session.execute(delete(RouteEntry).where(RouteEntry.set_by_admin.is_(False)))
+    routes = 0
+    for role in catalog.routed_roles():
+        for d in catalog.divisions:
+            routes += 1
+            if (role, d.code) in kept:
+                continue  # an administrator's change survives reloading the catalogue
+            unit = catalog.route(role, d.code)
+            session.add(RouteEntry(role=role, division_code=d.code, unit_id=ids[unit.code]))
+    session.flush()
+    return {"divisions": len(catalog.divisions), "units": len(catalog.units), "routes": routes}
+
+
+def _admin_routes(session: Session) -> set[tuple[str, str]]:
+    """Routes an administrator set whose unit still serves the role; the others are dropped."""
+    kept = set()
+    for entry in session.scalars(select(RouteEntry).where(RouteEntry.set_by_admin.is_(True))).all():
+        if session.get(UnitRole, (entry.unit_id, entry.role)) is not None:
+            kept.add((entry.role, entry.division_code))
+        else:
+            session.delete(entry)
+    session.flush()
+    return kept
+
+
+def deploy_initial(session: Session, platform) -> Deployment | None:
+    """Deploy ``processes/`` as the first version unless a deployment exists."""
+    if session.scalar(select(Deployment.version).limit(1)) is not None:
+        return None
+    files = read_directory(Path(platform.settings.PROCESSES_DIR))
+    return deployments.deploy(session, platform, files, author="system", comment="processes/ on set-up")
+
+
+def _user(session: Session, username: str, name: str, role: str, password_hash: str, **kw) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, display_name=name, role=role, password_hash=password_hash, **kw)
+        session.add(user)
+    return user
+
+
+def seed_demo(session: Session, platform) -> list[User]:
+    """Demo enterprise and accounts, all with the password ``Demo@2026``."""
+    pw = hash_password(DEMO_PASSWORD)
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == "91460100MA5T00001L"))
+    if enterprise is None:
+        enterprise = Enterprise(name="海南椰林建设发展有限公司", credit_code="91460100MA5T00001L")
+        session.add(enterprise)
+        session.flush()
+    users = [_user(session, "applicant1", "椰林建设 申报专员", "applicant", pw, enterprise_id=enterprise.id),
+             _user(session, "analyst1", "流程分析员", "analyst", pw),
+             _user(session, "admin", "系统管理员", "admin", pw)]
+    roles = list(platform.catalog.routed_roles())
+    for division, city in DEMO_CITIES.items():
+        for role in roles:
+            unit = platform.catalog.route(role, division)
+            unit_id = session.scalar(select(Unit.id).where(Unit.code == unit.code))
+            kind = "window" if role == "window" else "officer"
+            users.append(_user(session, f"{role}_{city}", f"{unit.name} {role}", kind, pw,
+                               unit_id=unit_id, lane_roles=role))
+    haikou_window = session.scalar(select(Unit.id).where(
+        Unit.code == platform.catalog.route("window", "460100").code))
+    users.append(_user(session, "window1", "海口综合受理窗口 一号", "window", pw,
+                       unit_id=haikou_window, lane_roles="window"))
+    users.append(_user(session, "supervisor1", "海口审批督办", "supervisor", pw, unit_id=haikou_window))
+    session.flush()
+    return users

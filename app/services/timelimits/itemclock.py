@@ -1,0 +1,190 @@
+"""The item clock of an item handling (办件计时): acceptance, pauses, restarts, thresholds.
+
+The arithmetic is :mod:`engine.timelimits`; this module reads a handling's clock
+from its row and writes the results back: the limit snapshot taken at
+acceptance (a later catalogue change does not move a running clock), the clock
+start, the working days paused so far, and the two thresholds the lights and
+the scheduler compare with (``warn_at``, ``due_at``).  When a due date moves,
+the open task rows of the handling follow it (the inbox sorts by it) and
+warning or escalation marks that no longer hold are cleared, so the scheduler
+raises them again at the new instants.
+
+``deadline(item_code)`` and ``deadline_warning(item_code)`` in timer
+expressions resolve here (:func:`deadline_instant`): against the project's open
+handling of that item when there is one (so a paused or extended clock is
+honoured), else against the catalogue limit counted from now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine.catalog import Limit
+from engine.errors import ScriptError
+from engine.timelimits import ItemClock, Thresholds, paused, restarted, thresholds
+
+from ...errors import Conflict
+from ...models import HumanTask, ItemHandling, SpecialProcedure
+from ..workflow import scripting
+
+PAUSE_CORRECTION, PAUSE_SPECIAL = "correction", "special"
+
+
+def item_limit(platform, item_code: str) -> Limit | None:
+    """The limit an item is handled against (committed, else statutory); None if it has none."""
+    try:
+        item = platform.catalog.item(item_code)
+    except Exception:  # noqa: BLE001 - an item unknown to the catalogue has no limit
+        return None
+    for limit in (item.committed_limit, item.statutory_limit):
+        if limit.value >= 0 and limit.unit in ("working_days", "calendar_days", "hours", "immediate"):
+            return limit
+    return None
+
+
+def restarts_on_correction(platform, item_code: str) -> bool:
+    """Whether a correction (补正) restarts this item's clock instead of resuming it."""
+    try:
+        return platform.catalog.item(item_code).correction_clock == "restart"
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def clock_of(handling: ItemHandling) -> ItemClock | None:
+    """The clock stored on a handling, or None when it runs without a limit."""
+    if handling.limit_unit is None or handling.clock_started_at is None or handling.limit_value is None:
+        return None
+    return ItemClock(handling.clock_started_at, handling.limit_value, handling.limit_unit,
+                     handling.paused_working_days or 0, handling.paused_seconds or 0)
+
+
+def start(session: Session, platform, handling: ItemHandling, at: dt.datetime) -> None:
+    """Start the clock at acceptance (受理) with the item's catalogue limit."""
+    limit = item_limit(platform, handling.item_code)
+    handling.paused_at = handling.pause_kind = None
+    if limit is None:
+        handling.limit_value = handling.limit_unit = handling.due_at = handling.warn_at = None
+        return
+    handling.limit_value, handling.limit_unit = limit.value, limit.unit
+    _apply(session, platform, handling, ItemClock(at, limit.value, limit.unit), at)
+
+
+def pause(handling: ItemHandling, kind: str, at: dt.datetime) -> None:
+    """Stop the clock (补正 or 特别程序); 409 when it is already stopped."""
+    if handling.paused_at is not None:
+        raise Conflict(f"the clock of item {handling.item_code} is already stopped ({handling.pause_kind})")
+    handling.paused_at, handling.pause_kind = at, kind
+
+
+def resume(session: Session, platform, handling: ItemHandling, at: dt.datetime,
+           restart: bool = False, since: dt.datetime | None = None) -> tuple[int, int]:
+    """Run the clock again: extend by the pause, or restart it; return the (days, seconds) paused."""
+    paused_at = handling.paused_at or since or at
+    handling.paused_at = handling.pause_kind = None
+    clock = clock_of(handling)
+    if clock is None:
+        return 0, 0
+    moved = paused(platform.calendar, clock, paused_at, max(at, paused_at))
+    amount = (moved.paused_days - clock.paused_days, moved.paused_seconds - clock.paused_seconds)
+    _apply(session, platform, handling, restarted(clock, at) if restart else moved, at)
+    return amount
+
+
+def projected(platform, handling: ItemHandling, at: dt.datetime, at_least_days: int = 0) -> Thresholds | None:
+    """The thresholds the clock would have if it ran again at ``at`` (its present ones if running)."""
+    clock = clock_of(handling)
+    if clock is None:
+        return None
+    if handling.paused_at is not None:
+        resume_at = max(at, handling.paused_at)
+        if handling.pause_kind == PAUSE_CORRECTION and restarts_on_correction(platform, handling.item_code):
+            clock = restarted(clock, resume_at)
+        else:
+            moved = paused(platform.calendar, clock, handling.paused_at, resume_at)
+            extra = max(0, at_least_days - (moved.paused_days - clock.paused_days))
+            clock = ItemClock(moved.started_at, moved.value, moved.unit, moved.paused_days + extra,
+                              moved.paused_seconds)
+    return thresholds(platform.calendar, clock, platform.settings.WARNING_SHARE)
+
+
+def _apply(session: Session, platform, handling: ItemHandling, clock: ItemClock, now: dt.datetime) -> None:
+    found = thresholds(platform.calendar, clock, platform.settings.WARNING_SHARE)
+    handling.clock_started_at = clock.started_at
+    handling.paused_working_days, handling.paused_seconds = clock.paused_days, clock.paused_seconds
+    handling.due_at, handling.warn_at = found.due_at, found.warn_at
+    if handling.warned_at is not None and (found.warn_at is None or found.warn_at > now):
+        handling.warned_at = None
+    if handling.escalated_at is not None and found.due_at >= now:
+        handling.escalated_at = None
+    if handling.id is not None:
+        session.execute(update(HumanTask).where(HumanTask.handling_id == handling.id,
+                                                HumanTask.status == "open")
+                        .values(due_at=found.due_at).execution_options(synchronize_session="fetch"))
+
+
+# -- deadline(...) in timer expressions --------------------------------------------------------
+
+
+def _open_handling(session: Session, project_code: str, item_code: str) -> ItemHandling | None:
+    return session.scalars(select(ItemHandling).where(
+        ItemHandling.project_code == project_code, ItemHandling.item_code == item_code,
+        ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc())).first()
+
+
+def _expected_days(session: Session, handling: ItemHandling) -> int:
+    if handling.pause_kind != PAUSE_SPECIAL or handling.id is None:
+        return 0
+    return session.scalar(select(SpecialProcedure.expected_days).where(
+        SpecialProcedure.handling_id == handling.id, SpecialProcedure.ended_at.is_(None))) or 0
+
+
+def _found(session: Session, platform, project_code: str, item_code: str, now: dt.datetime):
+    handling = _open_handling(session, project_code, item_code)
+    if handling is None:
+        return None
+    return projected(platform, handling, now, _expected_days(session, handling))
+
+
+def deadline_instant(platform, project_code: str | None, item_code: str, warning: bool = False) -> dt.datetime:
+    """The instant ``deadline(item)`` (or ``deadline_warning(item)``) stands for, in UTC."""
+    now = platform.now()
+    found = None
+    if project_code:
+        session = scripting.current_session()
+        if session is not None:
+            with session.no_autoflush:
+                found = _found(session, platform, project_code, item_code, now)
+        else:
+            with platform.sessions() as own:
+                found = _found(own, platform, project_code, item_code, now)
+    if found is None:
+        limit = item_limit(platform, item_code)
+        if limit is None:
+            platform.catalog.item(item_code)  # raises for an unknown item
+            raise ScriptError(f"item {item_code} has no time limit: deadline() cannot be computed")
+        found = thresholds(platform.calendar, ItemClock(now, limit.value, limit.unit),
+                           platform.settings.WARNING_SHARE)
+    if warning and found.warn_at is not None:
+        return found.warn_at
+    return found.due_at
+
+
+def deadline_helpers(platform) -> dict[str, Callable]:
+    """``deadline(item)`` / ``deadline_warning(item)`` for scripts: the item clock of the task's project.
+
+    Bound to the task data (its ``project.code``), they give the due (or
+    yellow-light) instant of the project's open handling of the item, or of
+    the item's catalogue limit counted from now (docs/time-limits.md).
+    """
+    def bind(warning: bool) -> Callable[[dict], Callable[[str], str]]:
+        def factory(context: dict) -> Callable[[str], str]:
+            project = context.get("project")
+            code = project.get("code") if isinstance(project, dict) else None
+            return lambda item_code: deadline_instant(platform, code, str(item_code), warning).isoformat()
+        return factory
+
+    return {"deadline": bind(False), "deadline_warning": bind(True)}

@@ -1,0 +1,175 @@
+"""Human tasks: keeping them in step with the engine, inboxes, claims."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from engine.runtime import UserTaskView
+
+from ...errors import Conflict, Forbidden, NotFound
+from ...models import HumanTask, ProcessInstance, User
+from ..organisation import routing
+
+if TYPE_CHECKING:
+    from ...platform import Platform
+
+OFFICER_ROLES = {"window", "officer", "supervisor"}
+SUPERVISOR = "supervisor"  # HumanTask.audience of supervision (督办) tasks
+
+
+def sync_human_tasks(session: Session, platform: Platform, instance: ProcessInstance,
+                     ready: Iterable[UserTaskView]) -> None:
+    """Open a row for every new ready user task; cancel rows whose task went away."""
+    with session.no_autoflush:  # one flush at the end of the save, not one per lookup
+        _sync(session, platform, instance, {view.task_id: view for view in ready})
+
+
+def _sync(session: Session, platform: Platform, instance: ProcessInstance,
+          ready: dict[str, UserTaskView]) -> None:
+    # rows changed in this unit of work but not yet flushed keep their in-memory status
+    open_rows = [row for row in session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open")) if row.status == "open"]
+    known = {row.task_id for row in open_rows}
+    for row in open_rows:
+        if row.task_id not in ready:
+            row.status = "cancelled"
+            row.completed_at = platform.now()
+    project = instance.project
+    for task_id, view in ready.items():
+        if task_id in known:
+            continue
+        row = HumanTask(instance_id=instance.id, project_id=project.id, task_id=task_id,
+                        spec_name=view.spec_name, title=view.title, process_id=view.process_id,
+                        lane_role=view.lane, item_code=view.item_code, form=view.form,
+                        status="open", created_at=platform.now(),
+                        audience=SUPERVISOR if view.properties.get("audience") == SUPERVISOR else None)
+        if view.lane == "applicant":
+            row.enterprise_id = project.enterprise_id
+        elif view.lane:
+            row.unit_id = routing.resolve(session, view.lane, project.division_code)
+        platform.hooks.emit("task_opened", session, platform, instance, row)  # due time, item handling
+        session.add(row)
+
+
+def get_task(session: Session, task_id: int, refresh: bool = False) -> HumanTask:
+    """A human task row by id, or 404."""
+    query = select(HumanTask).where(HumanTask.id == task_id)
+    if refresh:
+        query = query.execution_options(populate_existing=True)
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return row
+
+
+def may_see(user: User, row: HumanTask) -> bool:
+    """Officers see their unit's tasks (and lanes); applicants their enterprise's."""
+    if user.role == "admin":
+        return True
+    if row.audience == SUPERVISOR:  # supervision tasks: the supervisors of the unit only
+        return user.role == SUPERVISOR and user.unit_id is not None and row.unit_id == user.unit_id
+    if row.enterprise_id is not None:
+        return user.role == "applicant" and user.enterprise_id == row.enterprise_id
+    if user.role not in OFFICER_ROLES or user.unit_id is None or row.unit_id != user.unit_id:
+        return False
+    return not user.lanes or row.lane_role in user.lanes
+
+
+def visible_task(session: Session, user: User, task_id: int) -> HumanTask:
+    """A task the user may see, else 404 (no hint that it exists)."""
+    row = get_task(session, task_id)
+    if not may_see(user, row):
+        raise NotFound(f"task {task_id} does not exist")
+    return row
+
+
+def ensure_can_complete(row: HumanTask, user: User) -> None:
+    """Raise 409 when the task is no longer open or someone else holds it."""
+    if not may_see(user, row):
+        raise Forbidden("this task is routed to another unit")
+    if row.status != "open":
+        raise Conflict(f"task {row.id} was already {row.status}")
+    if row.assignee_id is not None and row.assignee_id != user.id:
+        raise Conflict(f"task {row.id} is held by another officer")
+
+
+def mark_completed(session: Session, platform: Platform, row: HumanTask, data: dict[str, Any],
+                   actor: User) -> None:
+    """Close the row of a task the engine has just completed."""
+    row.status = "completed"
+    row.completed_at = platform.now()
+    row.completed_by = actor.id
+    row.outcome = str(data.get("outcome"))[:20] if data.get("outcome") is not None else None
+
+
+def claim(session: Session, user: User, task_id: int) -> HumanTask:
+    """Take a task so no one else completes it; 409 if someone holds it."""
+    row = visible_task(session, user, task_id)
+    if row.status != "open":
+        raise Conflict(f"task {row.id} was already {row.status}")
+    if row.assignee_id not in (None, user.id):
+        raise Conflict(f"task {row.id} is held by another officer")
+    row.assignee_id = user.id
+    return row
+
+
+def unclaim(session: Session, user: User, task_id: int) -> HumanTask:
+    """Give a held task back to the unit."""
+    row = visible_task(session, user, task_id)
+    if row.assignee_id not in (None, user.id) and user.role != "supervisor":
+        raise Conflict(f"task {row.id} is held by another officer")
+    row.assignee_id = None
+    return row
+
+
+@dataclass
+class InboxPage:
+    """One page of an inbox, oldest deadline first."""
+
+    rows: list[HumanTask]
+    total: int
+    page: int
+    page_size: int
+
+
+def inbox(session: Session, user: User, page: int = 1, page_size: int = 50,
+          stage: str | None = None, item: str | None = None, project: str | None = None,
+          where: Iterable = ()) -> InboxPage:
+    """The open tasks routed to the user's unit (or enterprise), oldest deadline first.
+
+    ``where`` adds further conditions on ``HumanTask`` (e.g. the workbench's light filter).
+    """
+    query = select(HumanTask).where(HumanTask.status == "open", *where)
+    if user.role == "applicant":
+        query = query.where(HumanTask.enterprise_id == user.enterprise_id)
+    elif user.role in OFFICER_ROLES and user.unit_id is not None:
+        query = query.where(HumanTask.unit_id == user.unit_id)
+        if user.lanes:
+            query = query.where(HumanTask.lane_role.in_(user.lanes))
+        if user.role != SUPERVISOR:
+            query = query.where(or_(HumanTask.audience.is_(None), HumanTask.audience != SUPERVISOR))
+    elif user.role != "admin":
+        return InboxPage([], 0, page, page_size)
+    if stage:
+        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
+            ProcessInstance.stage_key == stage)
+    if item:
+        query = query.where(HumanTask.item_code == item)
+    if project:
+        from ...models import Project
+        query = query.join(Project, Project.id == HumanTask.project_id).where(Project.code == project)
+    # Count and page over task ids only (an index-only scan with ix_human_task_unit_lane), then
+    # load the one page of rows: sorting whole rows of a large unit's inbox costs far more.
+    ids = query.with_only_columns(HumanTask.id)
+    ordering = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    page_ids = ids.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
+    rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(page_ids.scalar_subquery()))
+                           .order_by(*ordering)
+                           .options(selectinload(HumanTask.handling), selectinload(HumanTask.instance))).all()
+    return InboxPage(list(rows), total or 0, page, page_size)

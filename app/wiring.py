@@ -1,0 +1,49 @@
+"""Build the platform of one process and subscribe the domain services to its hooks.
+
+This is the one place that knows which domains react to what the workflow layer
+does.  The order of subscription is the order of calling, inside the same
+transaction (``app.hooks``): the item clock sets a new task's due time before
+anything reads it; the decided items and 告知承诺/容缺 follow a run; supervision
+closes its 督办 tasks after the item handling has finished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.catalog import load_catalog
+from engine.forms import FormLibrary
+from engine.holidays import HolidayFile
+
+from .config import Settings
+from .db import make_engine, make_session_factory
+from .hooks import Hooks
+from .platform import Platform
+from .services.catalogue import decisions
+from .services.timelimits import handlings, itemclock, supervision
+
+
+def subscribe(hooks: Hooks) -> None:
+    """Wire every domain's subscribers, in calling order."""
+    hooks.subscribe("starting", decisions.on_starting)                   # the facts the DMN tables read
+    hooks.subscribe("task_opened", handlings.on_task_opened)             # due time and 督办 routing
+    hooks.subscribe("task_completed", handlings.on_task_completed)       # item handling state, clock
+    hooks.subscribe("task_completed", supervision.on_task_completed)     # 督办 ends with its item
+    hooks.subscribe("run", decisions.after_run)                          # decided items, 告知承诺, 容缺
+
+
+def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Platform:
+    """Wire the platform from settings; no database access happens here."""
+    engine = make_engine(settings.DATABASE_URL)
+    catalog_dir = Path(settings.CATALOG_DIR)
+    platform = Platform(settings=settings, sessions=make_session_factory(engine),
+                        forms=FormLibrary(Path(settings.FORMS_DIR)),
+                        catalog=load_catalog(catalog_dir),
+                        calendar=HolidayFile(catalog_dir / "holidays.json"),  # follows admin edits
+                        helper_factories=(itemclock.deadline_helpers,))
+    subscribe(platform.hooks)
+    if clock is not None:
+        platform.clock = clock
+    return platform

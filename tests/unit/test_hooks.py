@@ -1,0 +1,47 @@
+"""The hook registry calls subscribers in order and refuses unknown events; the wiring is complete."""
+
+import pytest
+
+from app.config import Settings
+from app.hooks import EVENTS, Hooks
+from app.services.catalogue import decisions
+from app.services.timelimits import handlings, supervision
+from app.wiring import build_platform
+
+
+def test_subscribers_are_called_in_subscription_order_with_the_arguments():
+    hooks, calls = Hooks(), []
+    hooks.subscribe("run", lambda *args: calls.append(("first", args)))
+    hooks.subscribe("run", lambda *args: calls.append(("second", args)))
+    hooks.emit("run", "session", "platform")
+    assert calls == [("first", ("session", "platform")), ("second", ("session", "platform"))]
+
+
+def test_an_unknown_event_is_refused():
+    with pytest.raises(ValueError, match="unknown hook event"):
+        Hooks().subscribe("ran", print)
+
+
+def test_a_failing_subscriber_stops_the_ones_after_it():
+    hooks, calls = Hooks(), []
+
+    def fail(*_):
+        raise RuntimeError("boom")
+
+    hooks.subscribe("task_opened", fail)
+    hooks.subscribe("task_opened", lambda *_: calls.append("late"))
+    with pytest.raises(RuntimeError):
+        hooks.emit("task_opened")
+    assert calls == []
+
+
+def test_the_platform_is_wired_with_every_domain_subscriber(tmp_path):
+    platform = build_platform(Settings.from_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", TESTING=True,
+                                                SECRET_KEY="test"))
+    assert set(EVENTS) == {"starting", "run", "task_opened", "task_completed"}
+    assert platform.hooks.subscribers("starting") == [decisions.on_starting]
+    assert platform.hooks.subscribers("run") == [decisions.after_run]
+    assert platform.hooks.subscribers("task_opened") == [handlings.on_task_opened]
+    assert platform.hooks.subscribers("task_completed") == [handlings.on_task_completed,
+                                                            supervision.on_task_completed]
+    assert {"deadline", "deadline_warning"} <= set(platform.runtime.script_engine.environment.data_helpers)

@@ -35,6 +35,32 @@ message}``; a deployment with any problem is refused.  The rules:
     every ``spiffworkflow:*`` element is one SpiffWorkflow reads: the parser
     silently ignores a misspelt one, losing what the analyst meant.
 
+The structural rules look at the sequence flows of each process and each
+(sub)process inside it, as its own scope with its own start and end events
+(event subprocesses, compensation handlers and link events are understood):
+
+``reachable``
+    every flow node can be reached from a start event of its scope; the first
+    unreachable node of a region is reported with how many follow it.
+``outgoing``
+    every flow node except an end event has an outgoing sequence flow.
+``dead_end``
+    every path reaches an end event: a loop with no way out is refused (a node
+    without outgoing flow is reported by ``outgoing`` only, not along its path).
+``implicit_split``
+    a task, subprocess or event has at most one outgoing sequence flow: several
+    are an implicit parallel split (conditional ones an implicit inclusive
+    split); branch with a gateway instead.
+``join``
+    joins match their splits: the branches entering a parallel join diverged at
+    a parallel split (alternatives from an exclusive, inclusive or event-based
+    gateway never all arrive and the join waits forever), and the branches
+    entering an exclusive merge were not split in parallel (the rest of the flow
+    would run once per branch).  Loop-back flows are left out of this analysis.
+``boundary``
+    a boundary event is attached (``attachedToRef``) to an activity of its own
+    scope.
+
 Messages are Chinese with the English in brackets.  Nothing here imports the
 application: the caller passes the known roles, items and forms.
 """
@@ -45,13 +71,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from lxml import etree
+from ..sandbox import check_expression
+from ._common import BPMN, NS, SPIFF, problem
+from ._common import local as _local
+from .structure import lint_structure
 
-from .sandbox import check_expression
+__all__ = ["BPMN", "NS", "SPIFF", "LintContext", "check_form_schema", "lint_deployment",
+           "lint_structure", "problem"]
 
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 #: ``spiffworkflow:*`` element names SpiffWorkflow 3.2 declares or reads.
 KNOWN_EXTENSIONS = frozenset({
     "calledDecisionId", "instructionsForEndUser", "messagePayload", "messageVariable", "parameter",
@@ -82,28 +109,6 @@ class LintContext:
                    forms=frozenset(forms.names()))
 
 
-def problem(rule: str, file: str | None, node, zh: str, en: str) -> dict:
-    """One finding: its rule, file, element id, line and a bilingual message."""
-    return {"rule": rule, "file": file, "element": _element_id(node), "line": _line(node),
-            "message": f"{zh}（{en}）"}
-
-
-def _element_id(node) -> str | None:
-    while node is not None:
-        if node.get("id"):
-            return node.get("id")
-        node = node.getparent()
-    return None
-
-
-def _line(node) -> int | None:
-    return getattr(node, "sourceline", None) if node is not None else None
-
-
-def _local(node) -> str:
-    return etree.QName(node).localname
-
-
 def _text(node) -> str:
     return (node.text or "").strip() if node is not None else ""
 
@@ -117,6 +122,7 @@ def lint_deployment(parser, context: LintContext) -> list[dict]:
     for pp in parser.process_parsers.values():
         documents.setdefault(pp.filename, pp.node.getroottree().getroot())
         problems.extend(_lint_process(pp.node, pp.filename, context, process_ids, decisions))
+        problems.extend(lint_structure(pp.node, pp.filename))
     for name, root in sorted(documents.items(), key=lambda kv: str(kv[0])):
         problems.extend(_lint_extensions(root, name))
     for dmn in getattr(parser, "dmn_parsers", {}).values():

@@ -32,8 +32,8 @@ $(VENDOR_STAMP): package.json
 	cp -r node_modules/dmn-js/dist/assets $(VENDOR)/dmn-js/
 	touch $@
 
-# The English catalogue of the pages, compiled from its .po file (the .mo is never committed).
-CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
+# The English catalogues of the pages, compiled from their .po files (the .mo files are never committed).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/*.po))
 
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@

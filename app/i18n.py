@@ -76,6 +76,10 @@ def switch(code: str):
 def init_app(app: Flask) -> None:
     """Wire Flask-Babel and the template helpers."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
+    # Two catalogues in one directory: ``messages`` (the people's pages) and ``workbench`` (the
+    # analysts' and officers' desks), so that each area's strings live in a file of their own.
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations;translations")
+    app.config.setdefault("BABEL_DOMAIN", "messages;workbench")
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters.update(cn_date=local_date, cn_datetime=local_datetime, number=number, filesize=filesize)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_english=is_english)

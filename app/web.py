@@ -36,10 +36,10 @@ def unit_of_work(write: bool = True) -> Iterator[Session]:
 
 
 def error_body(status: int, code: str, message: str, fields: dict | None = None,
-               problems: list | None = None):
+               problems: list | None = None, framework: bool = False):
     """The JSON error envelope ``{error: {code, message, fields?, problems?}}``."""
     if wants_html():
-        return error_page(status, message, fields)
+        return error_page(status, message, fields, framework)
     error = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
@@ -58,14 +58,25 @@ ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 4
                 409: "操作冲突", 413: "文件过大", 422: "填写有误", 429: "操作过于频繁", 503: "系统繁忙"}
 
 
-def error_page(status: int, message: str, fields: dict | None = None):
+#: What a page says for the framework's own errors (an unknown address, a wrong method), in the reader's language.
+HTTP_MESSAGES = {404: "您要找的页面不存在，可能地址有误或已被移走", 405: "该页面不接受这种请求方式",
+                 400: "请求无法处理，请检查后重试", 413: "上传的内容超过大小限制"}
+
+
+def error_page(status: int, message: str, fields: dict | None = None, framework: bool = False):
     """An HTML error page in the site's frame (falls back to plain text if rendering fails)."""
     from flask import render_template
+    from flask_babel import gettext
     title = ERROR_TITLES.get(status, "系统错误" if status >= 500 else "请求有误")
     if status >= 500:
-        message = "系统发生错误，已记录日志，请稍后再试"
+        message = gettext("系统发生错误，已记录日志，请稍后再试")
+    detail = None
+    if framework and status in HTTP_MESSAGES:
+        message = gettext(HTTP_MESSAGES[status])
+    elif status == 404:  # the service's own words stay, below the reader's language
+        message, detail = gettext(HTTP_MESSAGES[404]), message
     try:
-        return render_template("error.html", status=status, title=title, message=message,
+        return render_template("error.html", status=status, title=title, message=message, detail=detail,
                                fields=fields or {}), status
     except Exception:  # noqa: BLE001 - an error page must never fail
         log.exception("error page could not be rendered")
@@ -97,7 +108,8 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        return error_body(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+        return error_body(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name,
+                          framework=True)
 
     @app.errorhandler(OperationalError)
     def _db_busy(exc: OperationalError):

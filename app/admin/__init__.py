@@ -9,4 +9,11 @@ from ..auth import guard_blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, "analyst", "admin")
 
+
+@bp.context_processor
+def _script_text():
+    from .ui_text import ui_text
+    return {"ui_text": ui_text}
+
+
 from . import views  # noqa: E402,F401  (routes register on bp)

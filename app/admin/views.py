@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from engine.errors import EngineError, ProcessDefinitionError
 from engine.lint import check_form_schema
 
 from ..errors import AppError, InvalidInput
+from ..i18n import is_english
 from ..services.flows import deployments, versions
+from ..services.people import projects
 from ..services.workflow import migrations as instance_migrations
 from ..web import platform, unit_of_work
 from . import bp
@@ -21,7 +24,9 @@ def _json_error(exc: Exception):
     status = getattr(exc, "status", 422)
     error = {"code": getattr(exc, "code", "invalid"), "message": getattr(exc, "message", str(exc))}
     if isinstance(exc, ProcessDefinitionError):
-        error["problems"] = exc.problems
+        language = "message_en" if is_english() else "message_zh"
+        error["problems"] = [{**p, "message": p.get(language) or p["message"]} for p in exc.problems]
+        error["message"] = _("流程有 %(count)s 个问题", count=len(exc.problems))
     elif getattr(exc, "fields", None):
         error["fields"] = exc.fields
     return jsonify({"error": error}), status
@@ -33,9 +38,10 @@ def index():
     with unit_of_work(write=False) as session:
         listing = deployments.list_processes(session)
         active = next((d["version"] for d in listing if d["active"]), None)
-        files = versions.contents(session, active) if active else []
+        shown = request.args.get("version", type=int) or active
+        files = versions.contents(session, shown) if shown else []
         migrations = instance_migrations.list_migrations(session, limit=20)
-    return render_template("admin/index.html", deployments=list(reversed(listing)), active=active,
+    return render_template("admin/index.html", deployments=list(reversed(listing)), active=active, shown=shown,
                            files=files, forms=platform().forms.names(), migrations=migrations)
 
 
@@ -56,15 +62,29 @@ def export_version(version: int):
         "Content-Disposition": f'attachment; filename="processes-v{version}.zip"'})
 
 
+@bp.get("/versions/<int:version>/activate")
+def confirm_activation(version: int):
+    """What activating a version changes, and the confirmation form."""
+    with unit_of_work(write=False) as session:
+        preview = versions.activation_preview(session, version)
+        awaiting = projects.awaiting_stages(session, preview["changed_processes"])
+    return render_template("admin/activate.html", preview=preview, diff=preview["diff"], awaiting=awaiting)
+
+
 @bp.post("/versions/<int:version>/activate")
 def activate_version(version: int):
-    """Re-activate a version for new instances (audited)."""
+    """Activate a version for new instances once the analyst confirmed it (audited)."""
+    replacing = request.form.get("replacing", type=int)
+    if request.form.get("confirm") != "yes" or replacing is None:
+        flash(_("请先核对差异并勾选确认，再启用版本"), "error")
+        return redirect(url_for("admin.confirm_activation", version=version))
     try:
         with unit_of_work() as session:
-            versions.activate(session, platform(), version, g.user)
-        flash(f"版本 {version} 已启用：新申请将按该版本办理", "ok")
+            versions.activate(session, platform(), version, g.user, replacing=replacing)
+        flash(_("版本 %(version)s 已启用：新申请将按该版本办理", version=version), "ok")
     except AppError as exc:
         flash(exc.message, "error")
+        return redirect(url_for("admin.confirm_activation", version=version))
     return redirect(url_for("admin.index"))
 
 
@@ -111,20 +131,30 @@ def modeler(version: int, name: str):
 
 @bp.post("/deploy")
 def deploy():
-    """Save from the modeler: the edited file replaces its namesake in the active set."""
+    """Save from the modeler: the edited file replaces its namesake in the version it was opened from.
+
+    The result is a draft version; it goes live only by the confirmed activation.
+    """
     body = request.get_json(silent=True)
     try:
         if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
-            raise InvalidInput("send {file, xml, comment} as JSON")
+            raise InvalidInput("send {file, xml, comment, base} as JSON")
         name = deployments.clean_name(str(body.get("file", "")))
         content = body["xml"].encode("utf-8")
+        base = body.get("base")
         with unit_of_work() as session:
-            files = deployments.active_files(session)
+            if base is None:
+                files = deployments.active_files(session)
+            elif isinstance(base, int) and not isinstance(base, bool):
+                files = versions.files_of(session, base)
+            else:
+                raise InvalidInput("'base' is the version number the file was opened from")
             files[name] = content
-            deployment, created = versions.publish(session, platform(), files, g.user,
-                                                   str(body.get("comment", ""))[:500])
+            deployment, created = versions.save_draft(session, platform(), files, g.user,
+                                                      str(body.get("comment", ""))[:500])
             result = {"version": deployment.version, "content_hash": deployment.content_hash,
-                      "unchanged": not created}
+                      "unchanged": not created, "active": deployment.active,
+                      "activate_url": url_for("admin.confirm_activation", version=deployment.version)}
     except (AppError, EngineError) as exc:
         return _json_error(exc)
     return jsonify(result), 201 if created else 200

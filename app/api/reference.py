@@ -60,7 +60,7 @@ def list_processes():
 
 @bp.post("/processes")
 def upload_processes():
-    """Deploy a new version: multipart files replacing or adding to the active set."""
+    """Save a draft version: multipart files replacing or adding to the active set (activate it apart)."""
     require_role("analyst", "admin")
     uploads = request.files.getlist("files") or request.files.getlist("file")
     if not uploads:
@@ -72,10 +72,10 @@ def upload_processes():
         for upload in uploads:
             name = deployments.clean_name(upload.filename or "")
             files[name] = upload.read(deployments.MAX_BYTES + 1)
-        deployment, created = versions.publish(session, platform(), files, g.user,
-                                               comment=request.form.get("comment", "")[:500])
+        deployment, created = versions.save_draft(session, platform(), files, g.user,
+                                                  comment=request.form.get("comment", "")[:500])
         return jsonify({"version": deployment.version, "content_hash": deployment.content_hash,
-                        "unchanged": not created}), 201 if created else 200
+                        "unchanged": not created, "active": deployment.active}), 201 if created else 200
 
 
 @bp.get("/stats")

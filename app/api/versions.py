@@ -6,6 +6,7 @@ from flask import Response, g, jsonify, request
 
 from ..errors import InvalidInput
 from ..services.flows import versions
+from ..services.people import projects
 from ..services.workflow import migrations
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
@@ -21,12 +22,31 @@ def diff_versions(old: int, new: int):
         return jsonify(versions.compare(session, old, new))
 
 
+@bp.get("/processes/<int:version>/activation")
+def activation_preview(version: int):
+    """What activating a version changes: the diff, the stages that will start on it, who stays where."""
+    require_role(*ANALYSTS)
+    with unit_of_work(write=False) as session:
+        preview = versions.activation_preview(session, version)
+        preview["awaiting"] = projects.awaiting_stages(session, preview["changed_processes"])
+        return jsonify(preview)
+
+
 @bp.post("/processes/<int:version>/activate")
 def activate_version(version: int):
-    """Make a deployed version the one new instances start on (audited)."""
+    """Make a version the one new instances start on, confirmed: ``{confirm: true, replacing}`` (audited)."""
     require_role(*ANALYSTS)
+    body = json_body()
+    replacing = body.get("replacing")
+    if body.get("confirm") is not True:
+        raise InvalidInput("activation must be confirmed: send {confirm: true, replacing: <active version>} "
+                           f"after reading GET /api/v1/processes/{version}/activation",
+                           {"confirm": "must be true"})
+    if replacing is not None and (not isinstance(replacing, int) or isinstance(replacing, bool)):
+        raise InvalidInput("'replacing' is the active version number you compared against",
+                           {"replacing": "an integer"})
     with unit_of_work() as session:
-        deployment = versions.activate(session, platform(), version, g.user)
+        deployment = versions.activate(session, platform(), version, g.user, replacing=replacing)
         return jsonify({"version": deployment.version, "active": True})
 
 

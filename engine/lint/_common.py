@@ -10,9 +10,9 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 
 
 def problem(rule: str, file: str | None, node, zh: str, en: str) -> dict:
-    """One finding: its rule, file, element id, line and a bilingual message."""
+    """One finding: its rule, file, element id, line and a bilingual message (and each language alone)."""
     return {"rule": rule, "file": file, "element": _element_id(node), "line": _line(node),
-            "message": f"{zh}（{en}）"}
+            "message": f"{zh}（{en}）", "message_zh": zh, "message_en": en}
 
 
 def _element_id(node) -> str | None:

@@ -1,4 +1,5 @@
-"""The BPMN modeler in Chromium: load stage 3, edit a label, save; everything the platform reads survives.
+"""The BPMN modeler in Chromium: load stage 3, edit a label, save a draft, confirm its activation;
+everything the platform reads survives.  A structurally broken flow is refused and marked.
 
 Uses the live server and browser of tests/browser/conftest.py.  Needs the npm files copied by
 ``make install`` into app/static/vendor/: without them the tests skip saying why, except with
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.db import transaction
 from app.models import Deployment, DeploymentFile
@@ -71,6 +72,11 @@ def select_element(page, element_id: str) -> None:
     page.wait_for_selector(f"#platform-panel h3:has-text('{element_id}')")
 
 
+def latest_version(platform) -> int:
+    with transaction(platform.sessions, write=False) as session:
+        return session.scalar(select(func.max(Deployment.version)))
+
+
 def active_version(platform) -> int:
     with transaction(platform.sessions, write=False) as session:
         return session.scalar(select(Deployment.version).where(Deployment.active.is_(True)))
@@ -88,6 +94,7 @@ def test_round_trip_keeps_everything_the_platform_reads(modeler_server, analyst_
     before = active_version(platform)
     open_modeler(page, base, before)
     assert "导入警告" not in page.inner_text("#status")
+    assert_fitted(page)
 
     page.evaluate("""id => {  // zoom to 100 % with the task in the middle, as an analyst would
         const canvas = hnModeler.get('canvas'), e = hnModeler.get('elementRegistry').get(id);
@@ -110,8 +117,15 @@ def test_round_trip_keeps_everything_the_platform_reads(modeler_server, analyst_
     page.fill("#comment", "浏览器往返测试")
     page.click("#save")
     page.wait_for_selector("#status.ok", timeout=30000)
-    after = active_version(platform)
-    assert after == before + 1 and f"v{after}" in page.inner_text("#status")
+    after = latest_version(platform)
+    assert f"草稿 v{after}" in page.inner_text("#status") and active_version(platform) == before  # a draft
+    page.click("#activate-link")  # the confirmation: the diff and what will start on it
+    page.wait_for_selector("#confirm-activation")
+    assert "window_accept" in page.inner_text(".process-diff") and "施工许可" in page.inner_text("#awaiting")
+    page.check("#confirm-activation input[name=confirm]")
+    page.click("#confirm-activation button")
+    page.wait_for_selector(f"text=版本 {after} 已启用")
+    assert active_version(platform) == after
 
     old, new = describe_processes(files_of(platform, before)), describe_processes(files_of(platform, after))
     assert old.keys() == new.keys()
@@ -138,6 +152,48 @@ def test_validation_errors_are_listed_and_marked_on_the_diagram(modeler_server, 
     assert page.locator(".djs-element.lint-error[data-element-id=Lane_fire]").count() == 1
     assert page.locator(".djs-overlay-container .lint-badge").count() >= 1
     assert active_version(platform) == before
+
+
+def assert_fitted(page) -> None:
+    """The whole diagram lies inside the canvas and right of the palette."""
+    box = page.evaluate("""() => {
+        const canvas = document.querySelector('#canvas').getBoundingClientRect();
+        const palette = document.querySelector('.djs-palette').getBoundingClientRect();
+        const shapes = [...document.querySelectorAll('#canvas .djs-shape')].map(e => e.getBoundingClientRect());
+        return {canvas: [canvas.left, canvas.top, canvas.right, canvas.bottom], palette: palette.right,
+                left: Math.min(...shapes.map(r => r.left)), top: Math.min(...shapes.map(r => r.top)),
+                right: Math.max(...shapes.map(r => r.right)), bottom: Math.max(...shapes.map(r => r.bottom)),
+                width: Math.max(...shapes.map(r => r.right)) - Math.min(...shapes.map(r => r.left)),
+                height: Math.max(...shapes.map(r => r.bottom)) - Math.min(...shapes.map(r => r.top))};
+    }""")
+    left, top, right, bottom = box["canvas"]
+    assert box["left"] > box["palette"] and box["right"] <= right + 1, box  # clear of the palette, inside
+    assert box["top"] >= top - 1 and box["bottom"] <= bottom + 1, box
+    # fitted: the diagram fills the canvas in at least one direction (not a quarter of it)
+    assert box["width"] >= 0.8 * (right - box["palette"]) or box["height"] >= 0.8 * (bottom - top), box
+
+
+def test_a_broken_flow_is_refused_and_marked_on_the_diagram(modeler_server, analyst_page, shots):
+    """The case of issue 11: the flow 综合受理 → 综合受理结论 deleted in the modeler."""
+    base, platform = modeler_server
+    page = analyst_page
+    before, latest = active_version(platform), latest_version(platform)
+    open_modeler(page, base, before, "stages/initiation.bpmn")
+    assert_fitted(page)
+    page.evaluate("""id => {
+        const modeling = hnModeler.get('modeling'), registry = hnModeler.get('elementRegistry');
+        modeling.removeElements([registry.get(id)]);
+    }""", "Flow_window_accept__Gateway_window_accept")
+    page.click("#save")
+    page.wait_for_selector("#status.error", timeout=30000)
+    assert "部署被拒绝" in page.inner_text("#status")
+    assert page.locator("#problems li[data-element=window_accept]").count() == 1
+    assert page.locator("#problems li[data-element=Gateway_window_accept]").count() == 1
+    assert "没有出口顺序流" in page.inner_text("#problems")
+    for element in ("window_accept", "Gateway_window_accept"):
+        assert page.locator(f".djs-element.lint-error[data-element-id={element}]").count() == 1
+    shots(page, "modeler-broken-flow")
+    assert (active_version(platform), latest_version(platform)) == (before, latest)  # nothing stored
 
 
 def test_a_decision_opens_in_dmn_js(modeler_server, analyst_page):

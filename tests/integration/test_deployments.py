@@ -46,23 +46,63 @@ def upload(api, files: dict, comment: str = ""):
                            content_type=f"multipart/form-data; boundary={boundary}")
 
 
+def activate(api, version: int) -> None:
+    """Activate a version the way an analyst does: read the preview, then confirm against the active one."""
+    preview = api.get(f"/processes/{version}/activation").get_json()
+    if preview["active"] != version:
+        response = api.post(f"/processes/{version}/activate", {"confirm": True, "replacing": preview["active"]})
+        assert response.status_code == 200, response.get_json()
+
+
+def deploy_live(api, files: dict, comment: str = "") -> int:
+    """Save a file set as a version (or find the identical one) and activate it; its version."""
+    response = upload(api, files, comment)
+    assert response.status_code in (200, 201), response.get_json()
+    version = response.get_json()["version"]
+    activate(api, version)
+    return version
+
+
 def versions(api) -> list[dict]:
     return api.get("/processes").get_json()["deployments"]
 
 
-def test_a_deploy_is_a_new_version_and_the_same_set_again_is_unchanged(analyst):
+def test_a_deploy_is_a_draft_and_the_same_set_again_is_unchanged(analyst):
     before = versions(analyst)
-    created = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped())}, "增加排水许可并联审查")
+    active = [d["version"] for d in before if d["active"]]
+    created = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped(), task_id="review_draft")},
+                     "增加排水许可并联审查")
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
-    assert body["version"] == before[-1]["version"] + 1 and not body["unchanged"]
+    assert body["version"] == before[-1]["version"] + 1 and not body["unchanged"] and body["active"] is False
     latest = versions(analyst)[-1]
-    assert latest["active"] and latest["author"] == "analyst1" and latest["comment"] == "增加排水许可并联审查"
+    assert not latest["active"] and latest["author"] == "analyst1" and latest["comment"] == "增加排水许可并联审查"
     assert latest["content_hash"] == body["content_hash"] and latest["created_at"]
-    assert [d["version"] for d in versions(analyst) if d["active"]] == [body["version"]]
-    again = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped())})
+    assert [d["version"] for d in versions(analyst) if d["active"]] == active  # saving changed nothing live
+    again = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped(), task_id="review_draft")})
     assert again.status_code == 200 and again.get_json() == {**body, "unchanged": True}
     assert len(versions(analyst)) == len(before) + 1
+
+
+def test_a_draft_goes_live_only_by_a_confirmed_activation(analyst, login, platform):
+    [active] = [d["version"] for d in versions(analyst) if d["active"]]
+    draft = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped(), task_id="review_confirm")}).get_json()
+    version = draft["version"]
+    preview = analyst.get(f"/processes/{version}/activation").get_json()
+    assert preview["version"] == version and preview["active"] == active
+    assert preview["changed_processes"] == ["stage_construction"]
+    assert [p["id"] for p in preview["diff"]["processes"] if p["status"] == "changed"] == ["stage_construction"]
+    assert [a["stage"] for a in preview["awaiting"]] == ["construction"]
+    assert all({"process_id", "version", "count"} <= set(r) for r in preview["running"])
+    unconfirmed = analyst.post(f"/processes/{version}/activate", {})
+    assert unconfirmed.status_code == 422 and "confirm" in unconfirmed.get_json()["error"]["fields"]
+    stale = analyst.post(f"/processes/{version}/activate", {"confirm": True, "replacing": active + 100})
+    assert stale.status_code == 409
+    assert [d["version"] for d in versions(analyst) if d["active"]] == [active]
+    done = analyst.post(f"/processes/{version}/activate", {"confirm": True, "replacing": active})
+    assert done.status_code == 200, done.get_json()
+    assert [d["version"] for d in versions(analyst) if d["active"]] == [version]
+    assert login("window1").get(f"/processes/{version}/activation").status_code == 403
 
 
 def test_a_deploy_that_breaks_a_rule_is_refused_with_the_elements(analyst):
@@ -146,11 +186,13 @@ def test_compare_two_versions(analyst):
 
 def test_reactivating_an_older_version_is_audited(analyst, platform):
     version = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped())}).get_json()["version"]
-    response = analyst.post("/processes/1/activate")
+    analyst.post(f"/processes/{version}/activate", {"confirm": True})
+    assert analyst.post("/processes/1/activate", {}).status_code == 422  # an older version asks too
+    response = analyst.post("/processes/1/activate", {"confirm": True, "replacing": version})
     assert response.status_code == 200, response.get_json()
     assert [d["version"] for d in versions(analyst) if d["active"]] == [1]
-    assert analyst.post("/processes/1/activate").status_code == 409
-    assert analyst.post("/processes/9999/activate").status_code == 404
+    assert analyst.post("/processes/1/activate", {"confirm": True}).status_code == 409
+    assert analyst.post("/processes/9999/activate", {"confirm": True}).status_code == 404
     with transaction(platform.sessions, write=False) as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "deployment_activated")
                                 .order_by(AuditEvent.id.desc())).first()

@@ -12,7 +12,7 @@ from app.services.provisioning import demo
 from app.services.workflow import instances, migrations
 from app.stages import BY_KEY
 from tests.fixtures.bpmn_variants import CONSTRUCTION, NEW_REVIEW, add_parallel_review, shipped, split_and_join_ids
-from tests.integration.test_deployments import analyst, upload  # noqa: F401  (fixture and helper)
+from tests.integration.test_deployments import activate, analyst, deploy_live, upload  # noqa: F401  (fixture and helpers)
 
 NEW_TASK = NEW_REVIEW["task_id"]
 
@@ -51,9 +51,7 @@ def spec_key(platform, instance_id) -> str:
 def deploy_v2(analyst):  # noqa: F811
     """Deploys construction with a parallel sewage review by the water department; returns its version."""
     def deploy() -> int:
-        response = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped())}, "增加雷电防护审查")
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["version"]
+        return deploy_live(analyst, {CONSTRUCTION: add_parallel_review(shipped())}, "增加雷电防护审查")
     return deploy
 
 
@@ -61,6 +59,9 @@ def test_running_instances_keep_their_version_and_new_ones_take_the_active(platf
     old = start_construction(platform)
     assert spec_key(platform, old) == "stage_construction@1"
     version = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped())}).get_json()["version"]
+    draft = start_construction(platform)
+    assert spec_key(platform, draft) == "stage_construction@1"  # a saved version is a draft until activated
+    activate(analyst, version)
     new = start_construction(platform)
     assert spec_key(platform, new) == f"stage_construction@{version}"
     for instance_id in (old, new):
@@ -156,9 +157,7 @@ def test_done_when_a_new_department_review_is_deployed_and_a_waiting_instance_mi
     assert running.status_code == 201, running.get_json()
     waiting = start_construction(platform)  # another project, also waiting at the window
 
-    deployed = upload(analyst, {CONSTRUCTION: add_parallel_review(shipped())}, "施工许可增加雷电防护并联审查")
-    assert deployed.status_code == 201, deployed.get_json()
-    version = deployed.get_json()["version"]
+    version = deploy_live(analyst, {CONSTRUCTION: add_parallel_review(shipped())}, "施工许可增加雷电防护并联审查")
     fresh = start_construction(platform)
 
     tasks = window.get(f"/tasks?project={code}").get_json()["tasks"]

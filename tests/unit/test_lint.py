@@ -191,5 +191,6 @@ def test_every_problem_names_file_element_and_a_bilingual_message(context):
     problems = [p for p in lint(context, {SAMPLE_NAME: content}) if p["rule"] == "lane_role"]
     assert len(problems) == 3
     for problem in problems:
-        assert set(problem) == {"rule", "file", "element", "line", "message"}
+        assert set(problem) == {"rule", "file", "element", "line", "message", "message_zh", "message_en"}
+        assert problem["message"] == f"{problem['message_zh']}（{problem['message_en']}）"
         assert "（" in problem["message"] and "lane name" in problem["message"]

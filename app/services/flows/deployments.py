@@ -35,13 +35,15 @@ def active_version(session: Session) -> int:
 
 
 def deploy(session: Session, platform, files: Mapping[str, bytes], author: str, comment: str = "",
-           activate: bool = True) -> Deployment:
-    """Validate and store a complete file set as a new version.
+           activate: bool = False) -> Deployment:
+    """Validate and store a complete file set as a new (draft) version.
 
     The files are parsed with XSD validation, checked against our rules
     (``engine.lint``) and built; any problem refuses the whole set.  A set
-    identical to the active version is reported as unchanged: the active
-    deployment is returned and no version is added.
+    identical to a stored version is reported as unchanged: that deployment is
+    returned and no version is added.  The new version is a draft: it goes live
+    only by ``versions.activate`` (``activate=True`` is for the first version,
+    which the set-up deploys).
     """
     parser = parse_deployment(files)
     problems = lint_deployment(parser, LintContext.of(platform.catalog, platform.forms))
@@ -54,9 +56,11 @@ def deploy(session: Session, platform, files: Mapping[str, bytes], author: str, 
     query = select(Deployment).where(Deployment.active.is_(True))
     if not is_sqlite(session):  # one deploy at a time: the active row is the lock (SQLite: BEGIN IMMEDIATE)
         query = query.with_for_update()
-    active = session.scalar(query)
-    if active is not None and activate and active.content_hash == content_hash(files):
-        return active
+    session.scalar(query)
+    same = session.scalar(select(Deployment).where(Deployment.content_hash == content_hash(files))
+                          .order_by(Deployment.active.desc(), Deployment.version.desc()).limit(1))
+    if same is not None:
+        return same
     version = (session.scalar(select(func.max(Deployment.version))) or 0) + 1
     if activate:
         session.execute(update(Deployment).values(active=False))

@@ -1,9 +1,12 @@
-"""Versions of the flows: deploy, compare, re-activate, export.
+"""Versions of the flows: save drafts, compare, activate, export.
 
-Every deployment is a new version (``deployments.deploy``); a file set identical
-to the active version is reported as unchanged and adds none.  New instances
-start on the active version and running ones stay on theirs until an analyst
-migrates them (``services.workflow.migrations``).
+Saving a file set makes a new *draft* version (``deployments.deploy``); a set
+identical to a stored version is reported as unchanged and adds none.  A version
+goes live only by ``activate``, which the analyst confirms after seeing the
+difference from the active version and what will start on it
+(``activation_preview``); re-activating an older version goes the same way.  New
+instances start on the active version and running ones stay on theirs until an
+analyst migrates them (``services.workflow.migrations``).
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.versions import diff_files, list_contents
 
+from ...db import is_sqlite
 from ...errors import Conflict, InvalidInput, NotFound
-from ...models import Deployment, DeploymentFile, User
+from ...models import Deployment, DeploymentFile, ProcessInstance, User
 from ..trail import audit
 from . import deployments
 
@@ -28,15 +32,15 @@ if TYPE_CHECKING:
     from ...platform import Platform
 
 
-def publish(session: Session, platform: Platform, files: Mapping[str, bytes], actor: User,
-            comment: str = "") -> tuple[Deployment, bool]:
-    """Deploy a file set as the active version; ``(deployment, created)``, audited when created."""
-    before = session.scalar(select(Deployment.version).where(Deployment.active.is_(True)))
+def save_draft(session: Session, platform: Platform, files: Mapping[str, bytes], actor: User,
+               comment: str = "") -> tuple[Deployment, bool]:
+    """Store a validated file set as a draft version; ``(deployment, created)``, audited when created."""
+    latest = session.scalar(select(func.max(Deployment.version)))
     deployment = deployments.deploy(session, platform, files, author=actor.username, comment=comment)
-    created = deployment.version != before
+    created = deployment.version > (latest or 0)
     if created:
         audit.record(session, platform, "process_deployed", actor=actor,
-                     detail={"version": deployment.version, "previous": before, "comment": comment,
+                     detail={"version": deployment.version, "draft": True, "comment": comment,
                              "content_hash": deployment.content_hash})
     return deployment, created
 
@@ -75,12 +79,42 @@ def compare(session: Session, old: int, new: int) -> dict:
     return {"from": old, "to": new, **result}
 
 
-def activate(session: Session, platform: Platform, version: int, actor: User) -> Deployment:
-    """Make an existing version the one new instances start on (audited)."""
+def activation_preview(session: Session, version: int) -> dict:
+    """What activating ``version`` changes: the diff from the active version and who runs on what.
+
+    ``processes``: the processes whose elements differ (new applications of their
+    stages start on the new version); ``running``: the running instances by
+    process and version, which stay where they are until migrated.
+    """
+    get_deployment(session, version)
+    active = deployments.active_version(session)
+    diff = compare(session, active, version)
+    changed = [p["id"] for p in diff["processes"] if p["status"] != "unchanged"]
+    rows = session.execute(select(ProcessInstance.process_id, ProcessInstance.spec_key, func.count())
+                           .where(ProcessInstance.status == "running")
+                           .group_by(ProcessInstance.process_id, ProcessInstance.spec_key)).all()
+    running = [{"process_id": p, "version": int(k.rpartition("@")[2]), "count": n} for p, k, n in rows]
+    return {"version": version, "active": active, "diff": diff, "changed_processes": changed,
+            "running": sorted(running, key=lambda r: (r["process_id"], r["version"]))}
+
+
+def activate(session: Session, platform: Platform, version: int, actor: User,
+             replacing: int | None = None) -> Deployment:
+    """Make an existing version the one new instances start on (audited).
+
+    ``replacing`` is the active version the analyst saw when confirming: if
+    another analyst activated a version meanwhile, the activation is refused
+    (409) rather than replacing a version nobody compared against.
+    """
     deployment = get_deployment(session, version)
-    before = session.scalar(select(Deployment.version).where(Deployment.active.is_(True)))
+    query = select(Deployment.version).where(Deployment.active.is_(True))
+    if not is_sqlite(session):
+        query = query.with_for_update()
+    before = session.scalar(query)
     if before == version:
         raise Conflict(f"version {version} is already active")
+    if replacing is not None and replacing != before:
+        raise Conflict(f"version {before} was activated meanwhile; compare against it and confirm again")
     session.execute(update(Deployment).values(active=False))
     deployment.active = True
     session.flush()

@@ -6,14 +6,14 @@ import json
 import random
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.codes import CodeError, generate_project_code, parse_engineering_code, parse_project_code
 
 from ...errors import Conflict, Forbidden, InvalidInput, NotFound
-from ...models import Division, Enterprise, HumanTask, ItemHandling, Project, User
-from ...stages import STAGES, Stage, merged_into, stage_approved
+from ...models import Division, Enterprise, HumanTask, ItemHandling, ProcessInstance, Project, User
+from ...stages import MERGED_STAGES, STAGES, Stage, merged_into, stage_approved
 from ...stages import stage as stage_by_key
 from ..catalogue import commitments, decisions, engineering_codes
 from ..organisation import routing
@@ -212,3 +212,37 @@ def project_view(session: Session, platform, project: Project, public: bool = Fa
 def application_of(instance) -> dict:
     """The stage application form data of an instance."""
     return json.loads(instance.application or "{}")
+
+
+def awaiting_stages(session: Session, process_ids: list[str], limit: int = 20) -> list[dict]:
+    """Per stage run by one of ``process_ids``: the projects whose application would start now.
+
+    A project awaits a stage when the stage is open to it (its predecessor is
+    approved, it is neither running nor approved, nor merged into another stage):
+    its next application of that stage starts on whatever version is active then.
+    """
+    def has(stage_key, *statuses):
+        return exists().where(ProcessInstance.project_id == Project.id, ProcessInstance.stage_key == stage_key,
+                              ProcessInstance.status.in_(statuses))
+    found = []
+    for stage in STAGES:
+        if stage.process_id not in process_ids:
+            continue
+        condition = not_(has(stage.key, "running", "approved"))
+        if stage.requires:
+            approved = has(stage.requires, "approved")
+            for flow_type, merged in MERGED_STAGES.items():
+                if stage.requires in merged:
+                    approved = or_(and_(Project.flow_type == flow_type, has(merged[stage.requires], "approved")),
+                                   approved)
+            condition = and_(condition, approved)
+        merged_types = [t for t, m in MERGED_STAGES.items() if stage.key in m]
+        if merged_types:
+            condition = and_(condition, or_(Project.flow_type.is_(None), Project.flow_type.not_in(merged_types)))
+        count = session.scalar(select(func.count(Project.id)).where(condition))
+        projects = session.execute(select(Project.code, Project.name).where(condition)
+                                   .order_by(Project.id.desc()).limit(limit)).all()
+        found.append({"stage": stage.key, "stage_name": stage.name, "stage_name_en": stage.name_en,
+                      "process_id": stage.process_id, "count": count,
+                      "projects": [{"code": c, "name": n} for c, n in projects]})
+    return found

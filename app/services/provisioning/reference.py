@@ -65,7 +65,8 @@ def deploy_initial(session: Session, platform) -> Deployment | None:
     if session.scalar(select(Deployment.version).limit(1)) is not None:
         return None
     files = read_directory(Path(platform.settings.PROCESSES_DIR))
-    return deployments.deploy(session, platform, files, author="system", comment="processes/ on set-up")
+    return deployments.deploy(session, platform, files, author="system", comment="processes/ on set-up",
+                              activate=True)
 
 
 def _user(session: Session, username: str, name: str, role: str, password_hash: str, **kw) -> User:

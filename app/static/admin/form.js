@@ -13,7 +13,7 @@
     });
     var body = await response.json();
     result.className = body.ok ? 'ok' : 'error';
-    result.textContent = body.ok ? '校验通过' : body.errors.join('；');
+    result.textContent = body.ok ? check.dataset.ok : body.errors.join('；');
   });
 
   document.getElementById('download').addEventListener('click', function () {

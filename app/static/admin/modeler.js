@@ -2,6 +2,7 @@
 (function () {
   'use strict';
 
+  var T = window.hnT;
   var page = document.getElementById('modeler-page');
   var options = JSON.parse(document.getElementById('editor-options').textContent);
   var status = document.getElementById('status');
@@ -38,24 +39,39 @@
     var button = document.getElementById('save');
     button.disabled = true;
     status.className = 'muted';
-    status.textContent = '正在校验并部署…';
+    status.textContent = T('正在校验并保存…');
     try {
       var xml = await exportXml(modeler);
       var result = await window.hnDeploy.deployFile(page.dataset.deploy, page.dataset.file, xml,
-        document.getElementById('comment').value);
+        document.getElementById('comment').value, Number(page.dataset.version));
       clearMarkers(modeler);
       var problems = window.hnDeploy.showResult(result, function (p) { pick(modeler, p); });
       markProblems(modeler, problems);
       page.dataset.lastDeploy = JSON.stringify({ status: result.status, body: result.body });
     } catch (err) {
       status.className = 'error';
-      status.textContent = '保存失败：' + err.message;
+      status.textContent = T('保存失败：{reason}', { reason: err.message });
     } finally {
       button.disabled = false;
     }
   }
 
   var kept = [];
+
+  /** Fit the whole diagram into the canvas, clear of the palette on the left. */
+  function fit(modeler) {
+    var canvas = modeler.get('canvas');
+    canvas.resized();
+    var box = canvas.viewbox();
+    var inner = box.inner, outer = box.outer;
+    if (!inner.width || !inner.height || !outer.width || !outer.height) { return; }
+    var palette = page.querySelector('.djs-palette');
+    var left = (palette ? palette.getBoundingClientRect().right - page.querySelector('#canvas').getBoundingClientRect().left : 0) + 16;
+    var margin = 16;
+    var scale = Math.min((outer.width - left - margin) / inner.width, (outer.height - 2 * margin) / inner.height, 1.2);
+    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - (outer.height / scale - inner.height) / 2,
+                     width: outer.width / scale, height: outer.height / scale });
+  }
 
   async function exportXml(modeler) {
     var saved = await modeler.saveXML({ format: true });
@@ -84,12 +100,14 @@
     });
     window.hnModeler = modeler;
     var response = await fetch(page.dataset.source, { credentials: 'same-origin' });
-    if (!response.ok) { throw new Error('无法读取文件（' + response.status + '）'); }
+    if (!response.ok) { throw new Error(T('无法读取文件（{status}）', { status: response.status })); }
     var source = await response.text();
     kept = window.hnPreserve.dangling(source);
     var result = await modeler.importXML(source);
     var warnings = result.warnings.filter(function (w) { return !window.hnPreserve.expectedWarning(w, kept); });
-    modeler.get('canvas').zoom('fit-viewport');
+    fit(modeler);
+    document.getElementById('fit').addEventListener('click', function () { fit(modeler); });
+    window.addEventListener('resize', function () { modeler.get('canvas').resized(); });
     window.hnPlatformPanel.attach(modeler, document.getElementById('platform-panel'), options);
     document.getElementById('save').disabled = false;
     document.getElementById('download').disabled = false;
@@ -97,14 +115,14 @@
     document.getElementById('download').addEventListener('click', function () { download(modeler); });
     status.className = warnings.length ? 'error' : 'muted';
     status.textContent = warnings.length
-      ? '已加载，但有 ' + warnings.length + ' 条导入警告：' + warnings[0].message
-      : '已加载。修改后点击“保存并部署”：系统先校验，通过后部署为新版本。';
+      ? T('已加载，但有 {count} 条导入警告：{first}', { count: warnings.length, first: warnings[0].message })
+      : T('已加载。修改后点击“保存草稿”：系统先校验，通过后保存为草稿版本，核对后再启用。');
     page.dataset.ready = 'true';
   }
 
   start().catch(function (err) {
     status.className = 'error';
-    status.textContent = '建模器无法启动：' + err.message;
+    status.textContent = T('建模器无法启动：{reason}', { reason: err.message });
     page.dataset.ready = 'error';
   });
 })();

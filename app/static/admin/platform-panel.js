@@ -4,8 +4,9 @@
  * rule task's decision, a call activity's process. */
 (function () {
   'use strict';
+  var T = window.hnT;
 
-  var TIMER_KINDS = { timeDuration: '持续时间（timeDuration）', timeDate: '日期时间（timeDate）', timeCycle: '循环（timeCycle）' };
+  var TIMER_KINDS = { timeDuration: T('持续时间（timeDuration）'), timeDate: T('日期时间（timeDate）'), timeCycle: T('循环（timeCycle）') };
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -22,14 +23,14 @@
 
   function select(name, choices, value, onChange) {
     var control = el('select', { name: name });
-    control.appendChild(el('option', { value: '', text: '（未设置）' }));
+    control.appendChild(el('option', { value: '', text: T('（未设置）') }));
     choices.forEach(function (choice) {
       var option = el('option', { value: choice.value, text: choice.label });
       if (choice.value === value) { option.selected = true; }
       control.appendChild(option);
     });
     if (value && !choices.some(function (c) { return c.value === value; })) {
-      var unknown = el('option', { value: value, text: value + '（未知）' });
+      var unknown = el('option', { value: value, text: value + T('（未知）') });
       unknown.selected = true;
       control.appendChild(unknown);
     }
@@ -124,7 +125,7 @@
   Panel.prototype.laneFields = function (element) {
     var self = this;
     var roles = this.options.roles.map(function (r) { return { value: r.code, label: r.code + ' — ' + r.name }; });
-    return [field('泳道角色（派发到该角色的单位）', select('role', roles, element.businessObject.name, function (code) {
+    return [field(T('泳道角色（派发到该角色的单位）'), select('role', roles, element.businessObject.name, function (code) {
       self.modeling.updateProperties(element, { name: code });
     }))];
   };
@@ -138,13 +139,13 @@
     }).map(function (i) { return { value: i.code, label: i.code + ' ' + i.name + '（' + i.role + '）' }; });
     var forms = this.options.forms.map(function (f) { return { value: f, label: f }; });
     return [
-      field('事项（item_code）' + (lane ? '，泳道 ' + lane : ''), select('item_code', items, this.property(bo, 'item_code'),
+      field(T('事项（item_code）') + (lane ? T('，泳道 {lane}', { lane: lane }) : ''), select('item_code', items, this.property(bo, 'item_code'),
         function (v) { self.setProperty(element, 'item_code', v); })),
-      field('或：事项数据变量（item_data，多实例逐事项审查）', input('item_data', this.property(bo, 'item_data'),
+      field(T('或：事项数据变量（item_data，多实例逐事项审查）'), input('item_data', this.property(bo, 'item_data'),
         function (v) { self.setProperty(element, 'item_data', v); })),
-      field('表单（formJsonSchemaFilename）', select('form', forms, this.property(bo, 'formJsonSchemaFilename'),
+      field(T('表单（formJsonSchemaFilename）'), select('form', forms, this.property(bo, 'formJsonSchemaFilename'),
         function (v) { self.setProperty(element, 'formJsonSchemaFilename', v); })),
-      field('结果变量（variableName）', input('variableName', this.bodyExtension(bo, 'spiffworkflow:VariableName'),
+      field(T('结果变量（variableName）'), input('variableName', this.bodyExtension(bo, 'spiffworkflow:VariableName'),
         function (v) { self.setBodyExtension(element, 'spiffworkflow:VariableName', v); }))
     ];
   };
@@ -161,9 +162,9 @@
       self.modeling.updateProperties(gateway, { 'default': box.checked ? bo : undefined });
       self.render(element);
     });
-    var fields = [field('默认流（其他条件都不满足时走这里）', box)];
+    var fields = [field(T('默认流（其他条件都不满足时走这里）'), box)];
     if (!isDefault) {
-      fields.push(field('条件（Python 表达式，例如 review[\'outcome\'] == \'correct\'）',
+      fields.push(field(T('条件（Python 表达式，例如 review[\'outcome\'] == \'correct\'）'),
         input('condition', condition ? condition.body : '', function (v) {
           var expression = v ? self.moddle.create('bpmn:FormalExpression', { body: v }) : undefined;
           self.modeling.updateProperties(element, { conditionExpression: expression });
@@ -184,31 +185,31 @@
     }
     var expression = input('timer', current ? current.body : '', function (v) { write(kindControl.value || kind, v); });
     var kindControl = select('timerKind', kinds, kind, function (k) { write(k || kind, expression.value.trim()); });
-    return [field('定时类型', kindControl),
-      field('定时表达式（Python：ISO 值要加引号，如 \'P5D\'；或 working_days_after(5)）', expression)];
+    return [field(T('定时类型'), kindControl),
+      field(T('定时表达式（Python：ISO 值要加引号，如 \'P5D\'；或 working_days_after(5)）'), expression)];
   };
 
   Panel.prototype.fieldsFor = function (element) {
     var bo = element.businessObject;
     var type = bo.$type;
-    if (type === 'bpmn:Lane') { return ['泳道', this.laneFields(element)]; }
-    if (type === 'bpmn:UserTask') { return ['用户任务', this.userTaskFields(element)]; }
+    if (type === 'bpmn:Lane') { return [T('泳道'), this.laneFields(element)]; }
+    if (type === 'bpmn:UserTask') { return [T('用户任务'), this.userTaskFields(element)]; }
     if (type === 'bpmn:SequenceFlow' && element.source &&
         /^bpmn:(Exclusive|Inclusive)Gateway$/.test(element.source.businessObject.$type)) {
-      return ['网关出口', this.flowFields(element)];
+      return [T('网关出口'), this.flowFields(element)];
     }
     var timer = (bo.get('eventDefinitions') || []).find(function (d) { return d.$type === 'bpmn:TimerEventDefinition'; });
-    if (timer) { return ['定时事件', this.timerFields(element, timer)]; }
+    if (timer) { return [T('定时事件'), this.timerFields(element, timer)]; }
     var self = this;
     if (type === 'bpmn:BusinessRuleTask') {
       var decisions = this.options.decisions.map(function (d) { return { value: d, label: d }; });
-      return ['业务规则任务', [field('决策（calledDecisionId）', select('decision', decisions,
+      return [T('业务规则任务'), [field(T('决策（calledDecisionId）'), select('decision', decisions,
         this.bodyExtension(bo, 'spiffworkflow:CalledDecisionId'),
         function (v) { self.setBodyExtension(element, 'spiffworkflow:CalledDecisionId', v); }))]];
     }
     if (type === 'bpmn:CallActivity') {
       var processes = this.options.processes.map(function (p) { return { value: p, label: p }; });
-      return ['调用活动', [field('被调用的流程（calledElement）', select('calledElement', processes, bo.get('calledElement'),
+      return [T('调用活动'), [field(T('被调用的流程（calledElement）'), select('calledElement', processes, bo.get('calledElement'),
         function (v) { self.modeling.updateProperties(element, { calledElement: v || undefined }); }))]];
     }
     return null;
@@ -219,10 +220,10 @@
     this.container.textContent = '';
     var found = element ? this.fieldsFor(element) : null;
     if (!found) {
-      this.container.appendChild(el('p', { class: 'muted', text: '选中泳道、用户任务、网关出口、定时事件、业务规则任务或调用活动，设置平台读取的属性。' }));
+      this.container.appendChild(el('p', { class: 'muted', text: T('选中泳道、用户任务、网关出口、定时事件、业务规则任务或调用活动，设置平台读取的属性。') }));
       return;
     }
-    this.container.appendChild(el('h3', { text: '平台属性 · ' + found[0] + ' ' + element.id }));
+    this.container.appendChild(el('h3', { text: T('平台属性') + ' · ' + found[0] + ' ' + element.id }));
     found[1].forEach(function (node) { this.container.appendChild(node); }, this);
   };
 

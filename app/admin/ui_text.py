@@ -8,7 +8,7 @@ The strings are read from the scripts themselves, so the list cannot fall out of
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from flask_babel import gettext
@@ -19,7 +19,7 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "static" / "admin"
 _CALL = re.compile(r"\bT\('((?:[^'\\]|\\.)*)'")
 
 
-@lru_cache(maxsize=None)
+@cache
 def script_strings(name: str) -> tuple[str, ...]:
     """The ``T('…')`` literals of one admin script, unescaped."""
     source = (SCRIPTS / name).read_text(encoding="utf-8")

@@ -97,14 +97,21 @@ def _paths() -> dict[str, dict]:
                                              errors=("404",))},
         "/units": {"get": _op("Every unit with level, division and roles", "reference")},
         "/processes": {"get": _op("Deployed versions of the flows", "processes"),
-                       "post": _op("Deploy a new version (BPMN/DMN files, analysts)", "processes", multipart=True,
+                       "post": _op("Save a draft version (BPMN/DMN files, analysts); activate it apart", "processes",
+                                   multipart=True,
                                    body={"type": "object", "properties": {"files": {"type": "array", "items": {
                                        "type": "string", "contentMediaType": "application/octet-stream"}},
                                        "comment": {"type": "string"}}}, ok="201")},
         "/processes/{old}/diff/{new}": {"get": _op("What changed between two deployed versions", "processes",
                                                    _param("old", "integer"), _param("new", "integer"))},
-        "/processes/{version}/activate": {"post": _op("Make a deployed version the one new instances start on",
-                                                      "processes", _param("version", "integer"))},
+        "/processes/{version}/activation": {"get": _op(
+            "What activating a version changes: diff from the active one, stages that start on it, running instances",
+            "processes", _param("version", "integer"))},
+        "/processes/{version}/activate": {"post": _op(
+            "Make a version the one new instances start on, confirmed against the active version", "processes",
+            _param("version", "integer"), errors=("400", "401", "403", "404", "409", "422"),
+            body={"type": "object", "required": ["confirm"], "properties": {
+                "confirm": {"const": True}, "replacing": {"type": "integer"}}})},
         "/processes/{version}/export": {"get": _op("The files of a deployed version", "processes",
                                                    _param("version", "integer"))},
         "/processes/{version}/files/{name}": {"get": _op("One BPMN or DMN file of a version, as XML", "processes",

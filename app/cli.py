@@ -15,6 +15,28 @@ def _platform():
     return current_app.extensions["platform"]
 
 
+def accounts_table(platform) -> str:
+    """The demo accounts as a Markdown table: the fixed accounts, then one row per lane role."""
+    from .services.provisioning.reference import DEMO_CITIES, demo_accounts
+
+    accounts = demo_accounts(platform)
+    cities = {code: platform.catalog.division(code).name for code in DEMO_CITIES}
+    fixed = [a for a in accounts if a.lane is None or a.username == "window1"]
+    lines = ["| account | who |", "|---|---|"]
+    lines += [f"| `{a.username}` | {a.display_name}" + (f" ({a.unit_name})" if a.unit_name and a.username != "window1"
+                                                        else "") + " |" for a in fixed]
+    lines += ["", "| lane role | department | " + " | ".join(cities.values()) + " |",
+              "|---|---|" + "---|" * len(cities)]
+    by_role: dict[str, dict[str, object]] = {}
+    for a in accounts:
+        if a.lane and a.username != "window1":
+            by_role.setdefault(a.lane, {})[a.division] = a
+    for role, row in by_role.items():
+        cells = [f"`{row[d].username}` {row[d].unit_name}" for d in cities]
+        lines.append(f"| `{role}` | {platform.catalog.roles[role].name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _scope():
     return transaction(_platform().sessions)
 
@@ -42,10 +64,12 @@ def register_cli(app: Flask) -> None:
         with _scope() as session:
             users = reference.seed_demo(session, _platform())
         click.echo(f"{len(users)} demo accounts, password {reference.DEMO_PASSWORD}:")
-        for name in ("applicant1", "window1", "planning_haikou", "fire_haikou", "analyst1",
-                     "supervisor1", "admin"):
-            click.echo(f"  {name}")
-        click.echo("  (officers are named <role>_<city>: e.g. drc_haikou, housing_sanya, window_qionghai)")
+        click.echo(accounts_table(_platform()))
+
+    @app.cli.command("demo-accounts")
+    def demo_accounts():
+        """Print the demo accounts as the README's Markdown table (generated from the seeding)."""
+        click.echo(accounts_table(_platform()))
 
     @app.cli.command("demo-run")
     @click.option("--division", default="460100", help="Division of the demo project.")

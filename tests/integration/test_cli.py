@@ -28,3 +28,19 @@ def test_check_reports_a_missing_row(app, platform):
     result = runner.invoke(args=["check"])
     assert result.exit_code == 1
     assert "has no open row" in result.output
+
+
+def test_the_readme_lists_every_demo_account_the_seed_creates(app, platform):
+    """The README's table is the output of ``flask demo-accounts``, which reads the seeding's own list."""
+    from pathlib import Path
+
+    from app.services.provisioning.reference import demo_accounts
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- demo-accounts -->\n")[1].split("\n<!-- /demo-accounts -->")[0]
+    result = app.test_cli_runner().invoke(args=["demo-accounts"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == table.strip()
+    usernames = {a.username for a in demo_accounts(platform)}
+    assert {"water_haikou", "window1", "applicant1", "supervisor1", "admin"} <= usernames
+    assert all(f"`{name}`" in table for name in usernames)
+    assert all(a.lane not in a.display_name for a in demo_accounts(platform) if a.lane)  # no role codes in names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -69,37 +70,66 @@ def deploy_initial(session: Session, platform) -> Deployment | None:
                               activate=True)
 
 
-def _user(session: Session, username: str, name: str, role: str, password_hash: str, **kw) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+@dataclass(frozen=True)
+class DemoAccount:
+    """One account the demo seeding creates: who it is and which lane it works."""
+
+    username: str
+    display_name: str
+    kind: str  # the account's user role: applicant, window, officer, analyst, supervisor, admin
+    lane: str | None = None  # the lane role it works (officers and windows)
+    division: str | None = None  # the city it serves
+    unit_code: str | None = None
+    unit_name: str | None = None
+
+
+def demo_accounts(platform) -> list[DemoAccount]:
+    """Every demo account, in a stable order: the one list the seeding and the README use."""
+    catalog = platform.catalog
+    window = catalog.route("window", "460100")
+    accounts = [DemoAccount("applicant1", "椰林建设 申报专员", "applicant"),
+                DemoAccount("window1", "海口综合受理窗口 一号", "window", "window", "460100", window.code, window.name)]
+    for role in catalog.routed_roles():
+        for division, city in DEMO_CITIES.items():
+            unit = catalog.route(role, division)
+            name = f"{unit.name} {catalog.roles[role].name}"  # the department's name, never its role code
+            accounts.append(DemoAccount(f"{role}_{city}", name, "window" if role == "window" else "officer",
+                                        role, division, unit.code, unit.name))
+    accounts += [DemoAccount("analyst1", "流程分析员", "analyst"),
+                 DemoAccount("supervisor1", "海口审批督办", "supervisor", None, "460100", window.code, window.name),
+                 DemoAccount("admin", "系统管理员", "admin")]
+    return accounts
+
+
+def _user(session: Session, account: DemoAccount, password_hash: str, **kw) -> User:
+    user = session.scalar(select(User).where(User.username == account.username))
     if user is None:
-        user = User(username=username, display_name=name, role=role, password_hash=password_hash, **kw)
+        user = User(username=account.username, display_name=account.display_name, role=account.kind,
+                    password_hash=password_hash, **kw)
         session.add(user)
+    else:
+        user.display_name = account.display_name  # demo data: a re-seed brings old names up to date
     return user
 
 
 def seed_demo(session: Session, platform) -> list[User]:
-    """Demo enterprise and accounts, all with the password ``Demo@2026``."""
+    """Demo enterprise and accounts (``demo_accounts``), all with the password ``Demo@2026``."""
     pw = hash_password(DEMO_PASSWORD)
     enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == "91460100MA5T00001L"))
     if enterprise is None:
         enterprise = Enterprise(name="海南椰林建设发展有限公司", credit_code="91460100MA5T00001L")
         session.add(enterprise)
         session.flush()
-    users = [_user(session, "applicant1", "椰林建设 申报专员", "applicant", pw, enterprise_id=enterprise.id),
-             _user(session, "analyst1", "流程分析员", "analyst", pw),
-             _user(session, "admin", "系统管理员", "admin", pw)]
-    roles = list(platform.catalog.routed_roles())
-    for division, city in DEMO_CITIES.items():
-        for role in roles:
-            unit = platform.catalog.route(role, division)
-            unit_id = session.scalar(select(Unit.id).where(Unit.code == unit.code))
-            kind = "window" if role == "window" else "officer"
-            users.append(_user(session, f"{role}_{city}", f"{unit.name} {role}", kind, pw,
-                               unit_id=unit_id, lane_roles=role))
-    haikou_window = session.scalar(select(Unit.id).where(
-        Unit.code == platform.catalog.route("window", "460100").code))
-    users.append(_user(session, "window1", "海口综合受理窗口 一号", "window", pw,
-                       unit_id=haikou_window, lane_roles="window"))
-    users.append(_user(session, "supervisor1", "海口审批督办", "supervisor", pw, unit_id=haikou_window))
+    units = dict(session.execute(select(Unit.code, Unit.id)).all())
+    users = []
+    for account in demo_accounts(platform):
+        extra = {}
+        if account.kind == "applicant":
+            extra["enterprise_id"] = enterprise.id
+        if account.unit_code:
+            extra["unit_id"] = units.get(account.unit_code)
+        if account.lane:
+            extra["lane_roles"] = account.lane
+        users.append(_user(session, account, pw, **extra))
     session.flush()
     return users

@@ -11,6 +11,7 @@ from engine.errors import FormValidationError
 
 from . import formrender
 from .errors import AppError
+from .i18n import is_english
 from .services.people import materials, progress, projects
 from .services.workflow import instances, tasks
 from .web import platform, unit_of_work
@@ -60,7 +61,7 @@ def diagram_response(session, project, instance_id: int) -> Response:
     xml = progress.diagram_xml(session, instance.spec_key) if instance else None
     if xml is None:
         abort(404)
-    return Response(xml, mimetype="application/xml")
+    return Response(progress.department_lanes(xml, platform().catalog, is_english()), mimetype="application/xml")
 
 
 def diagram_marks_response(session, project, instance_id: int) -> Response:
@@ -82,7 +83,7 @@ def progress_context(session, project, instance_arg: str | None = None,
         running = [i for i in view.instances if i.status == "running"]
         shown = running[0] if running else (view.instances[-1] if view.instances else None)
     code = project.code
-    return {"progress": view, "shown": shown,
+    return {"progress": view, "shown": shown, "timeline": progress.stage_timeline(session, platform(), shown),
             "diagram_url": lambda instance_id: url_for(diagram_endpoint, code=code, instance_id=instance_id),
             "marks_url": lambda instance_id: url_for(diagram_endpoint + "_marks", code=code,
                                                      instance_id=instance_id)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -11,7 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import AuditEvent, DeploymentFile, ItemHandling, ProcessInstance, Project, Unit, User
+from ...models import AuditEvent, DeploymentFile, HumanTask, ItemHandling, ProcessInstance, Project, Unit, User
 from ...stages import STAGES
 from ..timelimits import lights
 from ..timelimits.handlings import STATE_NAMES
@@ -21,6 +22,7 @@ STATUS_NAMES = {"locked": "未开放", "open": "可申报", "running": "办理�
                 "refused": "不予许可", "rejected": "不予受理", "withdrawn": "已撤回", "completed": "已结束"}
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _DIAGRAMS: dict[tuple[str, int, str], bytes] = {}
+_LANED: dict[tuple[str, bool], bytes] = {}
 
 
 def light_of(platform, handling: ItemHandling, now: dt.datetime) -> str:
@@ -43,6 +45,9 @@ class ItemRow:
     due_at: dt.datetime | None
     finished_at: dt.datetime | None
     light: str
+    role: str = ""  # the lane role that reviews the item
+    role_name: str = ""  # its department, as people say it (自然资源和规划)
+    role_name_en: str = ""
 
 
 @dataclass
@@ -67,11 +72,14 @@ def item_rows(session: Session, platform, project: Project) -> list[ItemRow]:
     out = []
     for h, unit_name, stage_key in rows:
         try:
-            name = platform.catalog.item(h.item_code).name
+            item = platform.catalog.item(h.item_code)
+            name, role = item.name, item.role
         except Exception:  # noqa: BLE001 - an item no longer in the catalogue shows its code
-            name = h.item_code
+            name, role = h.item_code, ""
+        department = platform.catalog.roles.get(role)
         out.append(ItemRow(h.id, h.item_code, name, stage_key, h.state, STATE_NAMES.get(h.state, str(h.state)),
-                           unit_name or "", h.accepted_at, h.due_at, h.finished_at, light_of(platform, h, now)))
+                           unit_name or "", h.accepted_at, h.due_at, h.finished_at, light_of(platform, h, now),
+                           role, department.name if department else "", department.name_en if department else ""))
     return out
 
 
@@ -134,3 +142,44 @@ def diagram_marks(platform, instance: ProcessInstance) -> dict[str, list[str]]:
         elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
             active.add(bpmn_id)
     return {"done": sorted(done - active), "active": sorted(active)}
+
+
+def department_lanes(xml: bytes, catalog, english: bool = False) -> bytes:
+    """The BPMN file with each lane named by its department (自然资源和规划), not its role code."""
+    key = (hashlib.sha256(xml).hexdigest(), english)
+    if key not in _LANED:
+        tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+        for lane in tree.iter(f"{{{BPMN_NS}}}lane"):
+            role = catalog.roles.get((lane.get("name") or "").strip())
+            if role is not None:
+                lane.set("name", (role.name_en or role.name) if english else role.name)
+        if len(_LANED) > 64:
+            _LANED.clear()
+        _LANED[key] = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    return _LANED[key]
+
+
+def stage_timeline(session: Session, platform, instance: ProcessInstance | None) -> list[dict]:
+    """The application's steps in order, in plain words: submitted, each task with who and when, the end.
+
+    Read from the task rows (never from the workflow state), for people who do not read BPMN.
+    """
+    if instance is None:
+        return []
+    steps = [{"kind": "start", "title": "提交申请", "at": instance.started_at, "status": "done",
+              "department": "", "unit": ""}]
+    rows = session.execute(select(HumanTask, Unit.name).outerjoin(Unit, Unit.id == HumanTask.unit_id)
+                           .where(HumanTask.instance_id == instance.id, HumanTask.audience.is_(None))
+                           .order_by(HumanTask.created_at, HumanTask.id)).all()
+    for task, unit_name in rows:
+        role = platform.catalog.roles.get(task.lane_role or "")
+        department = ("申请人" if task.lane_role == "applicant" else role.name if role else "")
+        steps.append({"kind": "task", "title": task.title, "department": department,
+                      "department_en": role.name_en if role else "", "unit": unit_name or "",
+                      "status": {"open": "active", "completed": "done"}.get(task.status, task.status),
+                      "at": task.completed_at if task.status == "completed" else task.created_at,
+                      "due_at": task.due_at, "outcome": task.outcome})
+    if instance.status != "running":
+        steps.append({"kind": "end", "title": STATUS_NAMES.get(instance.status, instance.status),
+                      "at": instance.completed_at, "status": instance.status, "department": "", "unit": ""})
+    return steps

@@ -1,4 +1,5 @@
-// Shows a stage's BPMN diagram in the bpmn-js NavigatedViewer and marks done / active elements.
+// Shows a stage's BPMN diagram in the bpmn-js NavigatedViewer, marks done / active elements,
+// and offers zoom in, zoom out and fit.  The server names the lanes by department.
 (function () {
   var box = document.getElementById("diagram");
   if (!box || !window.BpmnJS) { return; }
@@ -9,6 +10,23 @@
       return kind === "json" ? r.json() : r.text();
     });
   }
+  function fit() {
+    var canvas = viewer.get("canvas");
+    canvas.resized();
+    canvas.zoom("fit-viewport", "auto");
+  }
+  function zoom(step) {
+    var canvas = viewer.get("canvas");
+    canvas.zoom(Math.max(0.1, Math.min(4, canvas.zoom() * step)));
+  }
+  document.querySelectorAll("[data-zoom]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var how = button.dataset.zoom;
+      if (how === "fit") { fit(); } else { zoom(how === "in" ? 1.25 : 0.8); }
+      box.dataset.zoom = viewer.get("canvas").zoom().toFixed(3);
+    });
+  });
+  window.addEventListener("resize", function () { viewer.get("canvas").resized(); });
   Promise.all([get(box.dataset.url, "text"), get(box.dataset.marks, "json")])
     .then(function (both) {
       return viewer.importXML(both[0]).then(function () { return both[1]; });
@@ -21,8 +39,10 @@
       }
       mark(marks.done, "done");
       mark(marks.active, "active");
-      canvas.zoom("fit-viewport");
+      fit();
+      window.hnViewer = viewer;
+      box.dataset.zoom = canvas.zoom().toFixed(3);
       box.dataset.ready = "1";
     })
-    .catch(function (err) { box.textContent = "流程图加载失败：" + err; box.dataset.ready = "error"; });
+    .catch(function (err) { box.textContent = (box.dataset.failed || "") + err; box.dataset.ready = "error"; });
 })();

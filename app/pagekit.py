@@ -55,6 +55,24 @@ def material_response(material) -> Response:
                      download_name=material.original_name, max_age=0)
 
 
+#: Material types a browser shows in the page itself (PDF viewer, image).
+PREVIEWABLE = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
+
+def material_preview_response(material) -> Response:
+    """The stored file shown inline, for PDF and images only (others are downloads)."""
+    path = materials.blob_path(platform(), material)
+    if material.content_type not in PREVIEWABLE or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=material.content_type, as_attachment=False,
+                         download_name=material.original_name, max_age=0)
+    # shown in a frame of our own page only; the type was judged by the file's first bytes
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def diagram_response(session, project, instance_id: int) -> Response:
     """The BPMN XML of one of the project's instances (for the bpmn-js viewer)."""
     instance = next((i for i in project.instances if i.id == instance_id), None)

@@ -33,8 +33,10 @@ def nav_links() -> list[tuple[str, str]]:
     if user is None:
         return []
     links = {"applicant": [("/portal/", "我的项目")],
-             "window": [("/officer/", "待办任务")], "officer": [("/officer/", "待办任务")],
-             "supervisor": [("/officer/", "待办任务")], "analyst": [("/admin/", "流程管理")],
+             "window": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
+             "officer": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
+             "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
+             "analyst": [("/admin/", "流程管理")],
              "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理")]}
     return links.get(user.role, [])
 

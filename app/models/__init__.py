@@ -7,6 +7,7 @@ from .portal import LoginFailure, Material  # noqa: F401  (applicant side)
 from .project import AuditEvent, ItemHandling, ItemHandlingEvent, Project
 from .timelimits import SpecialProcedure, SupervisionNotice  # noqa: F401,I001  (time limits)
 from .versions import InstanceMigration  # noqa: F401,I001  (instance migrations)
+from .workbench import SavedFilter  # noqa: F401,I001  (officers: saved inbox filters)
 from .workflow import Deployment, DeploymentFile, HumanTask, ProcessInstance
 
 __all__ = ["Base", "Division", "Enterprise", "RouteEntry", "Unit", "UnitRole", "User", "ApiToken",

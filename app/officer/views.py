@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..errors import AppError, Conflict
 from ..pagekit import (
+    PREVIEWABLE,
     add_diagram_routes,
     form_fields,
+    material_preview_response,
     material_response,
     page_number,
     progress_context,
     submit_task_form,
 )
-from ..services.people import listings, materials, projects
+from ..services.people import listings, materials, projects, workbench
 from ..services.people.projects import application_of
 from ..services.timelimits import special_procedures
 from ..services.workflow import tasks
@@ -24,23 +27,59 @@ from . import bp
 PAGE_SIZE = 20
 
 
+FILTER_KEYS = ("stage", "item", "light", "project", "sort")
+
+
 def _filters() -> dict[str, str]:
-    return {k: request.args.get(k, "").strip()[:40] for k in ("stage", "item", "light", "project")}
+    return {k: request.args.get(k, "").strip()[:40] for k in FILTER_KEYS}
 
 
 @bp.get("/")
 def inbox():
-    """The unit's open tasks, oldest deadline first, with filters and paging."""
+    """The unit's open tasks, by deadline or by submission, with filters, saved filters and paging."""
     filters = _filters()
     if filters["light"] not in ("", *listings.LIGHTS):
         filters["light"] = ""
+    if filters["sort"] not in ("", *tasks.INBOX_SORTS):
+        filters["sort"] = ""
     with unit_of_work(write=False) as session:
         page = listings.inbox(session, platform(), g.user, page_number(), PAGE_SIZE, **filters)
         now, share = platform().now(), platform().settings.WARNING_SHARE
         rows = [(t, t.instance, t.instance.project, listings.task_light(t, now, share)) for t in page.rows]
         items = sorted({(i.code, i.name) for i in platform().catalog.items})
         return render_template("officer/inbox.html", page=page, rows=rows, filters=filters, stages=STAGES,
-                               items=items, query={k: v for k, v in filters.items() if v})
+                               items=items, query={k: v for k, v in filters.items() if v},
+                               saved=workbench.saved_filters(session, g.user), sorts=tasks.INBOX_SORTS)
+
+
+@bp.get("/done")
+def done():
+    """The tasks I completed (已办), newest first, with their outcome and time."""
+    with unit_of_work(write=False) as session:
+        page = workbench.done_tasks(session, g.user, page_number(), PAGE_SIZE)
+        return render_template("officer/done.html", page=page)
+
+
+@bp.post("/filters")
+def save_filter():
+    """Keep the current inbox filters under a name."""
+    query = {k: request.form.get(k, "") for k in FILTER_KEYS}
+    try:
+        with unit_of_work() as session:
+            workbench.save_filter(session, platform(), g.user, request.form.get("name", ""), query)
+        flash(_("已保存筛选条件“%(name)s”", name=request.form.get("name", "").strip()), "success")
+    except AppError as exc:
+        flash(_("未能保存筛选条件：%(reason)s", reason=exc.message), "error")
+    return redirect(url_for("officer.inbox", **{k: v for k, v in query.items() if v}))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+def delete_filter(filter_id: int):
+    """Forget a saved filter."""
+    with unit_of_work() as session:
+        workbench.delete_filter(session, g.user, filter_id)
+    flash(_("已删除筛选条件"), "success")
+    return redirect(url_for("officer.inbox"))
 
 
 @bp.post("/claim")
@@ -97,7 +136,10 @@ def _task_page(session, row, values, errors, status=200):
     stage = BY_KEY.get(instance.stage_key)
     context = progress_context(session, project, str(instance.id), "officer.diagram")
     procedures = special_procedures.procedures_of(session, row.handling_id) if row.handling_id else []
+    decided = workbench.decided_items(session, platform(), instance) if row.lane_role == "window" else []
     return render_template("officer/task.html", task=row, instance=instance, project=project, stage=stage,
+                           decided=decided, recheck=workbench.recheck(session, platform(), row),
+                           previewable=PREVIEWABLE,
                            procedures=procedures, procedure_kinds=special_procedures.KINDS,
                            application=application_of(instance),
                            app_schema=platform().forms.schema(stage.form) if stage else {},
@@ -143,4 +185,13 @@ def material(task_id: int, material_id: int):
         row = tasks.visible_task(session, g.user, task_id)
         found = materials.get_material(session, row.instance.project, material_id)
     return material_response(found)
+
+
+@bp.get("/tasks/<int:task_id>/materials/<int:material_id>/preview")
+def material_preview(task_id: int, material_id: int):
+    """A PDF or image material of the task's project, shown in the page."""
+    with unit_of_work(write=False) as session:
+        row = tasks.visible_task(session, g.user, task_id)
+        found = materials.get_material(session, row.instance.project, material_id)
+    return material_preview_response(found)
 

@@ -8,15 +8,14 @@ import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from ..errors import NotFound
+from ..i18n import is_english
 from ..services.people import progress, projects
 from ..stages import STAGES
 from ..web import platform, unit_of_work
 
 bp = Blueprint("public", __name__)
-ELEMENT_NAMES = {"special_procedures": "特别程序", "consult_phone": "咨询电话", "complaint_phone": "监督投诉电话",
-                 "service_objects": "服务对象", "handling_forms": "办理形式", "variants": "办理情形",
-                 "limit_note": "时限说明"}
-LIMIT_UNITS = {"working_days": "个工作日", "calendar_days": "个自然日", "hours": "小时", "immediate": "即办"}
+
+from .guide import LIMIT_UNITS, guide_elements  # noqa: E402
 
 
 @bp.get("/")
@@ -45,9 +44,9 @@ def guide(code: str):
     except Exception:  # noqa: BLE001 - any unknown code is a 404
         raise NotFound(f"no catalogue item {code!r}") from None
     role = platform().catalog.roles.get(item.role)
-    return render_template("public/guide.html", item=item, role_name=role.name if role else item.role,
-                           stage=next((s for s in STAGES if s.key == item.stage), None),
-                           element_names=ELEMENT_NAMES, limit_units=LIMIT_UNITS)
+    role_name = ((role.name_en or role.name) if is_english() else role.name) if role else item.role
+    stage = next((s for s in STAGES if s.key == item.stage), None)
+    return render_template("public/guide.html", item=item, elements=guide_elements(item, role_name, stage))
 
 
 @bp.get("/public/query")
@@ -63,7 +62,8 @@ def query():
             return render_template("public/query.html", code=code, project=None, stages=None, items=None,
                                    missing=True), 404
         return render_template("public/query.html", code=code, project=found, stages=progress.stage_bar(found),
-                               items=progress.item_rows(session, platform(), found))
+                               items=progress.item_rows(session, platform(), found),
+                               division=_division_name(found.division_code))
 
 
 @bp.get("/public/qr/<code>.svg")
@@ -75,3 +75,11 @@ def qr(code: str):
     out = io.BytesIO()
     segno.make(target, error="m").save(out, kind="svg", scale=4, border=2, dark="#1f5fa8")
     return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _division_name(code: str) -> str:
+    """The division's name for its code (empty when the catalogue does not know it)."""
+    try:
+        return platform().catalog.division(code).name
+    except Exception:  # noqa: BLE001 - an unknown code shows alone
+        return ""

@@ -56,8 +56,9 @@ def task_light(row: HumanTask, now: dt.datetime, share: float) -> str:
 
 
 def inbox(session: Session, platform, user: User, page: int = 1, page_size: int = 50, stage: str | None = None,
-          item: str | None = None, project: str | None = None, light: str | None = None) -> tasks.InboxPage:
-    """The unit's open tasks (the tasks service decides visibility), filtered also by light."""
+          item: str | None = None, project: str | None = None, light: str | None = None,
+          sort: str | None = None) -> tasks.InboxPage:
+    """The unit's open tasks (the tasks service decides visibility), filtered also by light, sorted."""
     where = [light_condition(session, light, platform.now(), platform.settings.WARNING_SHARE)] if light else []
     return tasks.inbox(session, user, page, page_size, stage=stage or None, item=item or None,
-                       project=project or None, where=where)
+                       project=project or None, where=where, sort=sort or "deadline")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from engine.runtime import UserTaskView
 
-from ...errors import Conflict, Forbidden, NotFound
+from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...models import HumanTask, ProcessInstance, User
 from ..organisation import routing
 
@@ -137,13 +137,20 @@ class InboxPage:
     page_size: int
 
 
+#: How an inbox can be ordered: oldest deadline first, or by when the application was submitted.
+INBOX_SORTS = ("deadline", "submitted", "submitted_desc")
+
+
 def inbox(session: Session, user: User, page: int = 1, page_size: int = 50,
           stage: str | None = None, item: str | None = None, project: str | None = None,
-          where: Iterable = ()) -> InboxPage:
+          where: Iterable = (), sort: str = "deadline") -> InboxPage:
     """The open tasks routed to the user's unit (or enterprise), oldest deadline first.
 
-    ``where`` adds further conditions on ``HumanTask`` (e.g. the workbench's light filter).
+    ``where`` adds further conditions on ``HumanTask`` (e.g. the workbench's light filter);
+    ``sort`` is one of ``INBOX_SORTS``: by deadline, or by when the application was submitted.
     """
+    if sort not in INBOX_SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(INBOX_SORTS)}", {"sort": "invalid"})
     query = select(HumanTask).where(HumanTask.status == "open", *where)
     if user.role == "applicant":
         query = query.where(HumanTask.enterprise_id == user.enterprise_id)
@@ -155,9 +162,10 @@ def inbox(session: Session, user: User, page: int = 1, page_size: int = 50,
             query = query.where(or_(HumanTask.audience.is_(None), HumanTask.audience != SUPERVISOR))
     elif user.role != "admin":
         return InboxPage([], 0, page, page_size)
+    if stage or sort != "deadline":
+        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
     if stage:
-        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
-            ProcessInstance.stage_key == stage)
+        query = query.where(ProcessInstance.stage_key == stage)
     if item:
         query = query.where(HumanTask.item_code == item)
     if project:
@@ -168,7 +176,16 @@ def inbox(session: Session, user: User, page: int = 1, page_size: int = 50,
     ids = query.with_only_columns(HumanTask.id)
     ordering = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
     total = session.scalar(select(func.count()).select_from(ids.subquery()))
-    page_ids = ids.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
+    if sort == "deadline":
+        page_ids = ids.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
+    else:  # by submission: the application's start; ties by task
+        submitted = ProcessInstance.started_at.desc() if sort == "submitted_desc" else ProcessInstance.started_at
+        ordering = (submitted, HumanTask.id)
+        page_ids = ids.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
+        ordered = {task_id: n for n, task_id in enumerate(session.scalars(page_ids))}
+        rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(list(ordered)))
+                               .options(selectinload(HumanTask.handling), selectinload(HumanTask.instance))).all()
+        return InboxPage(sorted(rows, key=lambda r: ordered[r.id]), total or 0, page, page_size)
     rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(page_ids.scalar_subquery()))
                            .order_by(*ordering)
                            .options(selectinload(HumanTask.handling), selectinload(HumanTask.instance))).all()

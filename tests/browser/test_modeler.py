@@ -18,6 +18,8 @@ from app.db import transaction
 from app.models import Deployment, DeploymentFile
 from engine.versions import describe_processes
 
+from .conftest import ARTIFACTS
+
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "app" / "static" / "vendor" / "bpmn-js" / "bpmn-modeler.production.min.js"
 CONSTRUCTION = "stages/construction.bpmn"
@@ -193,6 +195,7 @@ def test_a_broken_flow_is_refused_and_marked_on_the_diagram(modeler_server, anal
     for element in ("window_accept", "Gateway_window_accept"):
         assert page.locator(f".djs-element.lint-error[data-element-id={element}]").count() == 1
     shots(page, "modeler-broken-flow")
+    page.screenshot(path=str(ARTIFACTS / "part-modeler-refused.png"))  # the README shows it
     assert (active_version(platform), latest_version(platform)) == (before, latest)  # nothing stored
 
 

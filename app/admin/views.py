@@ -179,7 +179,7 @@ def migrate():
     version = request.form.get("version", type=int)
     ids = [int(i) for i in request.form.getlist("instance") if i.isdigit()][:200]
     if version is None or not ids:
-        flash("请选择目标版本和至少一个办件实例", "error")
+        flash(_("请选择目标版本和至少一个办件实例"), "error")
         return redirect(url_for("admin.migrations"))
     with unit_of_work() as session:
         results = instance_migrations.migrate_many(session, platform(), ids, version, g.user)
@@ -197,7 +197,7 @@ def undo(migration_id: int):
     try:
         with unit_of_work() as session:
             record = instance_migrations.undo_migration(session, platform(), migration_id, g.user)
-        flash(f"已撤销迁移：实例 {record.instance_id} 回到 {record.from_spec_key}", "ok")
+        flash(_("已撤销迁移：实例 %(id)s 回到 %(key)s", id=record.instance_id, key=record.from_spec_key), "ok")
     except AppError as exc:
         flash(exc.message, "error")
     return redirect(url_for("admin.migrations"))
@@ -222,6 +222,6 @@ def check_form(name: str):
     try:
         schema = json.loads(request.get_data(as_text=True) or "null")
     except ValueError as exc:
-        return jsonify({"ok": False, "errors": [f"不是合法的 JSON（invalid JSON）：{exc}"]})
+        return jsonify({"ok": False, "errors": [_("不是合法的 JSON：%(reason)s", reason=exc)]})
     errors = check_form_schema(schema)
     return jsonify({"ok": not errors, "errors": errors})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 
 from ..errors import AppError
 from ..services.timelimits import special_procedures
@@ -32,10 +33,11 @@ def start_special(task_id: int):
     except AppError as exc:
         if exc.status == 404:
             raise
-        flash(f"未能启动特别程序：{'；'.join(SPECIAL_FIELDS.get(k, k) for k in exc.fields or {}) or exc.message}",
+        flash(_("未能启动特别程序：%(reason)s", reason="；".join(_(SPECIAL_FIELDS.get(k, k)) for k in exc.fields or {})
+                or exc.message),
               "error")
     else:
-        flash("特别程序已启动，期间不计入办理时限", "success")
+        flash(_("特别程序已启动，期间不计入办理时限"), "success")
     return redirect(url_for("officer.task", task_id=task_id))
 
 
@@ -53,7 +55,7 @@ def end_special(task_id: int, procedure_id: int):
     except AppError as exc:
         if exc.status == 404:
             raise
-        flash(f"未能结束特别程序：{exc.message}", "error")
+        flash(_("未能结束特别程序：%(reason)s", reason=exc.message), "error")
     else:
-        flash("特别程序已结束，办理时限相应顺延", "success")
+        flash(_("特别程序已结束，办理时限相应顺延"), "success")
     return redirect(url_for("officer.task", task_id=task_id))

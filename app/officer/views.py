@@ -94,7 +94,7 @@ def bulk_claim():
                 claimed += 1
             except AppError as exc:
                 refused.append(f"#{task_id}（{_reason(exc)}）")
-    flash(f"已签收 {claimed} 件" + (f"；未能签收：{'、'.join(refused)}" if refused else ""),
+    flash(_("已签收 %(n)s 件", n=claimed) + (_("；未能签收：%(tasks)s", tasks="、".join(refused)) if refused else ""),
           "error" if refused else "success")
     return redirect(url_for("officer.inbox", **_filters_from_form()))
 
@@ -104,19 +104,19 @@ def _filters_from_form() -> dict[str, str]:
 
 
 def _reason(exc: AppError) -> str:
-    return {404: "不存在或不属于本单位", 409: "已被他人签收或已办结"}.get(exc.status, exc.message)
+    return {404: _("不存在或不属于本单位"), 409: _("已被他人签收或已办结")}.get(exc.status, exc.message)
 
 
 @bp.post("/tasks/<int:task_id>/claim")
 def claim(task_id: int):
     """Hold a task."""
-    return _hold(task_id, tasks.claim, "已签收")
+    return _hold(task_id, tasks.claim, _("已签收"))
 
 
 @bp.post("/tasks/<int:task_id>/unclaim")
 def unclaim(task_id: int):
     """Give a task back to the unit."""
-    return _hold(task_id, tasks.unclaim, "已退回待签收")
+    return _hold(task_id, tasks.unclaim, _("已退回待签收"))
 
 
 def _hold(task_id: int, action, done: str):
@@ -124,7 +124,7 @@ def _hold(task_id: int, action, done: str):
         with unit_of_work() as session:
             action(session, g.user, task_id)
     except Conflict as exc:
-        flash(f"操作失败：{_reason(exc)}", "error")
+        flash(_("操作失败：%(reason)s", reason=_reason(exc)), "error")
     else:
         flash(done, "success")
     return redirect(url_for("officer.task", task_id=task_id))
@@ -156,10 +156,10 @@ def task(task_id: int):
             return _task_page(session, tasks.visible_task(session, g.user, task_id), {}, {})
     result = submit_task_form(task_id)
     if result.refused is not None:
-        flash(f"办理失败：{_reason(result.refused)}", "error")
+        flash(_("办理失败：%(reason)s", reason=_reason(result.refused)), "error")
         return redirect(url_for("officer.task", task_id=task_id))
     if result.title is not None:
-        flash(f"“{result.title}”已办理", "success")
+        flash(_("“%(title)s”已办理", title=result.title), "success")
         return redirect(url_for("officer.inbox"))
     with unit_of_work(write=False) as session:
         return _task_page(session, tasks.visible_task(session, g.user, task_id), request.form.to_dict(),

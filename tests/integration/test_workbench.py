@@ -175,3 +175,18 @@ def test_the_public_query_names_the_division_beside_its_code(client, platform):
     code = declare(applicant)
     page = Pages(client).text(f"/public/query?code={code}")
     assert re.search(r"460100</span>\s*海口市", page)
+
+
+def test_the_desk_pages_render_in_english(platform, client, app):
+    code, _, window, accept, _ = accepted_project(platform, client, app)
+    window.get("/lang/en")
+    inbox = window.text("/officer/?sort=submitted")
+    assert "Latest submitted first" in inbox and "Saved filters" in inbox and "常用筛选" not in inbox
+    done = window.text("/officer/done")
+    assert "Outcome" in done and "办理结果" not in done
+    task = window.text(f"/officer/tasks/{accept.id}")
+    assert "Items this stage needs" in task and "How it went" in task and "办理经过" not in task
+    analyst = Pages(app.test_client(), "analyst1")
+    analyst.get("/lang/en")
+    page = analyst.text("/admin/versions/1/activate")
+    assert "already active" in page or "Confirm activation" in page

@@ -90,7 +90,7 @@ def files_of(platform, version: int) -> dict[str, bytes]:
         return {row.path: row.content for row in rows}
 
 
-def test_round_trip_keeps_everything_the_platform_reads(modeler_server, analyst_page):
+def test_round_trip_keeps_everything_the_platform_reads(modeler_server, analyst_page, shots):
     base, platform = modeler_server
     page = analyst_page
     before = active_version(platform)
@@ -124,6 +124,7 @@ def test_round_trip_keeps_everything_the_platform_reads(modeler_server, analyst_
     page.click("#activate-link")  # the confirmation: the diff and what will start on it
     page.wait_for_selector("#confirm-activation")
     assert "window_accept" in page.inner_text(".process-diff") and "施工许可" in page.inner_text("#awaiting")
+    shots(page, "activation-confirm")
     page.check("#confirm-activation input[name=confirm]")
     page.click("#confirm-activation button")
     page.wait_for_selector(f"text=版本 {after} 已启用")

@@ -45,7 +45,8 @@ run: install
 	$(BIN)/flask seed-demo
 	@echo "Serving on http://$(HOST):$(PORT) (scheduler running beside it); Ctrl-C stops both."
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/flask scheduler & \
+	  HN_SPGL_SIMULATOR=$${HN_SPGL_SIMULATOR:-1} HN_SPGL_INTERVAL_SECONDS=$${HN_SPGL_INTERVAL_SECONDS:-30} \
+	    $(BIN)/flask scheduler & \
 	  $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 test: install

@@ -85,6 +85,22 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException("run seed-demo first")
         code = run_all_stages(_scope, _platform(), applicant.id, division, say=click.echo)
         click.echo(f"project {code}: all stages approved")
+        from .services.exchange import service
+        front = service.front_database(_platform().settings.SPGL_URL)
+        click.echo(f"national data exchange, simulated national side ({front.engine.url.render_as_string()}):")
+        service.settle(_scope, _platform(), front, say=click.echo)
+
+    @app.cli.command("exchange-push")
+    @click.option("--simulate", is_flag=True, help="Let the simulated national side answer afterwards (demo).")
+    def exchange_push(simulate: bool):
+        """One SPGL exchange run: read back the national answers, push new and changed rows."""
+        from .services.exchange import push, service, simulator
+        front = service.front_database(_platform().settings.SPGL_URL)
+        with _scope() as session:
+            totals = push.run(session, _platform(), front).summary()
+        if simulate:
+            totals.update(simulator.check(front, _platform().now()))
+        click.echo(", ".join(f"{k} {v}" for k, v in totals.items()))
 
     @app.cli.command("check")
     def check():

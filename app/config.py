@@ -46,6 +46,10 @@ class Settings:
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_MINUTES: int = 10
+    # -- exchange: the SPGL front database (HN_SPGL_URL), the push job, the national simulator --
+    SPGL_URL: str = f"sqlite:///{ROOT / 'var' / 'spgl.db'}"
+    SPGL_INTERVAL_SECONDS: float = 300.0
+    SPGL_SIMULATOR: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod

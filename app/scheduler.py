@@ -87,6 +87,34 @@ class TimeLimitWorker:
             return session.get(ItemHandling, handling_id).item_code
 
 
+class ExchangeWorker:
+    """The SPGL job: read back the national answers, push new and changed rows (one run at a time).
+
+    With ``SPGL_SIMULATOR`` on (demo only) the simulated national side answers after each run.
+    """
+
+    def __init__(self, platform):
+        from .services.exchange import service
+        self.platform = platform
+        self.front = service.front_database(platform.settings.SPGL_URL)
+
+    def tick(self) -> dict[str, int]:
+        """One run in one transaction; a failure is logged and the next tick tries again."""
+        from .services.exchange import push, simulator
+        try:
+            with transaction(self.platform.sessions) as session:
+                report = push.run(session, self.platform, self.front)
+        except Exception:  # noqa: BLE001 - the job must keep running
+            log.exception("the SPGL exchange run failed; nothing was committed")
+            return {}
+        totals = report.summary()
+        if self.platform.settings.SPGL_SIMULATOR:
+            totals.update(simulator.check(self.front, self.platform.now()))
+        if any(totals.values()):
+            log.info("SPGL exchange: %s", ", ".join(f"{k} {v}" for k, v in totals.items() if v))
+        return totals
+
+
 def run_forever(platform) -> None:
     """Block: fire timers every ``SCHEDULER_INTERVAL_SECONDS``, check limits every ``ESCALATION_...``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
@@ -99,6 +127,8 @@ def run_forever(platform) -> None:
     scheduler.add_job(TimeLimitWorker(platform).tick, "interval",
                       seconds=platform.settings.ESCALATION_INTERVAL_SECONDS,
                       max_instances=1, coalesce=True, id="time_limits")
+    scheduler.add_job(ExchangeWorker(platform).tick, "interval", seconds=platform.settings.SPGL_INTERVAL_SECONDS,
+                      max_instances=1, coalesce=True, id="spgl_exchange")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

@@ -13,3 +13,4 @@ from .workflow import Deployment, DeploymentFile, HumanTask, ProcessInstance
 __all__ = ["Base", "Division", "Enterprise", "RouteEntry", "Unit", "UnitRole", "User", "ApiToken",
            "Deployment", "DeploymentFile", "HumanTask", "ProcessInstance",
            "AuditEvent", "ItemHandling", "ItemHandlingEvent", "Project"]
+from .exchange import ExchangeCode, ExchangeOverride, ExchangePush, ExchangeRow  # noqa: F401,E402,I001  (SPGL exchange)

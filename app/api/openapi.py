@@ -36,6 +36,9 @@ def _op(summary: str, tag: str, *params: dict, body: dict | None = None, ok: str
 
 CODE, TASK = _param("code", text="project code (any level of the 三级工程码)"), _param("task_id", "integer")
 PAGE = _param("page", "integer", "query")
+EXPORT_PARAMS = tuple(_param(name, where="query", text=text) for name, text in (
+    ("from", "ISO 8601 start (default: a year before to)"), ("to", "ISO 8601 end (default: now)"),
+    ("division", "division code; supervisors: their own city"), ("item", "item code"), ("stage", "stage key")))
 DATA_BODY = {"type": "object", "required": ["data"], "properties": {"data": OBJECT}}
 
 
@@ -161,6 +164,18 @@ def _paths() -> dict[str, dict]:
         "/routing/reroute": {"post": _op("Move open tasks to the units their routes now name", "reference",
                                          body=OBJECT)},
         "/stats": {"get": _op("Counts of projects, items handled, open tasks, overdue items", "reference")},
+        # -- exchange: event-log exports (analysts, supervisors) and the SPGL exchange (administrators) --
+        "/exports/events.xes": {"get": _op("The trail as XES (IEEE 1849), one trace per item handling, streamed",
+                                           "exchange", *EXPORT_PARAMS)},
+        "/exports/events.ocel.json": {"get": _op("The trail as OCEL 2.0 JSON (projects, stage instances, item "
+                                                 "handlings, departments), streamed", "exchange", *EXPORT_PARAMS)},
+        "/exchange": {"get": _op("SPGL rows per table and state, the queue and the failures", "exchange")},
+        "/exchange/runs": {"post": _op("One exchange run now (audited)", "exchange")},
+        "/exchange/rows/{row_id}/corrections": {"post": _op("Correct one field {field, value} of a row", "exchange",
+                                                            _param("row_id", "integer"), body=OBJECT)},
+        "/exchange/codes": {"get": _op("The SPGL code tables", "exchange")},
+        "/exchange/codes/{table}/{code}": {"put": _op("Add or change a code {name, active?, default?}", "exchange",
+                                                      _param("table"), _param("code"), body=OBJECT)},
         "/openapi.json": {"get": _op("This document", "reference", public=True, errors=())},
     }
 

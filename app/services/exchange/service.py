@@ -103,3 +103,8 @@ def set_override(session: Session, platform, actor: User, row_id: int, field: st
     audit.record(session, platform, "exchange_corrected", actor=actor, project_code=row.project_code,
                  detail={"table": row.table_name, "key": row.local_key, "field": field, "value": value})
     return override
+
+
+def record_run(session: Session, platform, actor: User, report) -> None:
+    """Audit a run an administrator started by hand."""
+    audit.record(session, platform, "exchange_run", actor=actor, detail=report.summary())

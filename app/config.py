@@ -46,6 +46,8 @@ class Settings:
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_MINUTES: int = 10
+    # performance and scale-out (issue 13): Idempotency-Key lifetime
+    IDEMPOTENCY_TTL_HOURS: int = 24
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -87,6 +87,13 @@ class TimeLimitWorker:
             return session.get(ItemHandling, handling_id).item_code
 
 
+def purge_idempotency_keys(platform) -> int:
+    """Delete the Idempotency-Keys past their lifetime (any scheduler may; deleting twice is harmless)."""
+    from .idempotency import purge
+    with transaction(platform.sessions) as session:
+        return purge(session, platform)
+
+
 def run_forever(platform) -> None:
     """Block: fire timers every ``SCHEDULER_INTERVAL_SECONDS``, check limits every ``ESCALATION_...``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
@@ -99,6 +106,8 @@ def run_forever(platform) -> None:
     scheduler.add_job(TimeLimitWorker(platform).tick, "interval",
                       seconds=platform.settings.ESCALATION_INTERVAL_SECONDS,
                       max_instances=1, coalesce=True, id="time_limits")
+    scheduler.add_job(lambda: purge_idempotency_keys(platform), "interval", minutes=10,
+                      max_instances=1, coalesce=True, id="idempotency_keys")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

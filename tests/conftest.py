@@ -35,6 +35,8 @@ from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, Stag
 MUTABLE = (Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
            Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
            AuditEvent, ProcessInstance, Project, ApiToken)
+from app.models import IdempotencyKey  # noqa: E402,I001  (issue 13: safe retries)
+MUTABLE = (IdempotencyKey, *MUTABLE)
 
 
 def _postgres_schema_url() -> str:

@@ -50,6 +50,8 @@ class Settings:
     SPGL_URL: str = f"sqlite:///{ROOT / 'var' / 'spgl.db'}"
     SPGL_INTERVAL_SECONDS: float = 300.0
     SPGL_SIMULATOR: bool = False
+    # performance and scale-out (issue 13): Idempotency-Key lifetime
+    IDEMPOTENCY_TTL_HOURS: int = 24
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -113,6 +113,11 @@ class ExchangeWorker:
         if any(totals.values()):
             log.info("SPGL exchange: %s", ", ".join(f"{k} {v}" for k, v in totals.items() if v))
         return totals
+def purge_idempotency_keys(platform) -> int:
+    """Delete the Idempotency-Keys past their lifetime (any scheduler may; deleting twice is harmless)."""
+    from .idempotency import purge
+    with transaction(platform.sessions) as session:
+        return purge(session, platform)
 
 
 def run_forever(platform) -> None:
@@ -129,6 +134,8 @@ def run_forever(platform) -> None:
                       max_instances=1, coalesce=True, id="time_limits")
     scheduler.add_job(ExchangeWorker(platform).tick, "interval", seconds=platform.settings.SPGL_INTERVAL_SECONDS,
                       max_instances=1, coalesce=True, id="spgl_exchange")
+    scheduler.add_job(lambda: purge_idempotency_keys(platform), "interval", minutes=10,
+                      max_instances=1, coalesce=True, id="idempotency_keys")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

@@ -55,7 +55,11 @@ def main() -> None:
             pg_url, schema = postgres_schema()
             schemas.append(schema)
             if pg_url:
-                http_load.run(report, pg_url, args.seconds)
+                def fresh():
+                    url, extra = postgres_schema()
+                    schemas.append(extra)
+                    return url
+                http_load.run(report, pg_url, args.seconds, fresh)
         if args.only in (None, "scale"):
             print(f"data at scale: {args.projects} projects, page times (server side)")
             pg_url, schema = postgres_schema()

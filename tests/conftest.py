@@ -37,6 +37,8 @@ from app.models import ExchangeOverride, ExchangePush, ExchangeRow  # noqa: E402
 MUTABLE = (ExchangePush, ExchangeRow, ExchangeOverride, Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
            Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
            AuditEvent, ProcessInstance, Project, ApiToken)
+from app.models import IdempotencyKey  # noqa: E402,I001  (issue 13: safe retries)
+MUTABLE = (IdempotencyKey, *MUTABLE)
 
 
 def _postgres_schema_url() -> str:

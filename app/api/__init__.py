@@ -7,6 +7,7 @@ import time
 
 from flask import Blueprint, g, request
 
+from .. import idempotency
 from ..errors import Forbidden, Unauthorized
 from ..services.people import accounts
 from ..web import platform, unit_of_work
@@ -26,7 +27,15 @@ def _authenticate():
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
     g.user = _user_for(token.strip())
+    if request.method == "POST":  # a retry with the same Idempotency-Key gets the first answer
+        return idempotency.begin(platform(), g.user)
     return None
+
+
+@bp.after_request
+def _record_answer(response):
+    """Keep the answer of a request that claimed an ``Idempotency-Key``."""
+    return idempotency.finish(platform(), response)
 
 
 #: Verified tokens are remembered for a few seconds per process: one query less per

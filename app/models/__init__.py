@@ -2,6 +2,7 @@
 
 from .base import Base
 from .catalogue import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: F401,I001  (issue 3)
+from .idempotency import IdempotencyKey  # noqa: F401,I001  (safe retries of API requests)
 from .org import ApiToken, Division, Enterprise, RouteEntry, Unit, UnitRole, User
 from .portal import LoginFailure, Material  # noqa: F401  (applicant side)
 from .project import AuditEvent, ItemHandling, ItemHandlingEvent, Project

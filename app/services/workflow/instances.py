@@ -71,6 +71,7 @@ def save(session: Session, platform: Platform, instance: ProcessInstance, workfl
     instance.state = runtime.dump(workflow)
     instance.serializer_version = SERIALIZER_VERSION
     instance.next_timer_at = runtime.next_timer_due(workflow)
+    instance.marks = json.dumps(runtime.element_marks(workflow), separators=(",", ":"))
     outcome = runtime.outcome(workflow)
     if outcome is not None and instance.status == "running":
         instance.status = END_STATUS.get(outcome.end_event or "", "completed")

@@ -46,6 +46,10 @@ class Settings:
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_MINUTES: int = 10
+    # planning (项目策划生成): working days each department has for its opinion on a proposal
+    PLANNING_REVIEW_DAYS: int = 5
+    # intermediary (中介服务): working days an intermediary has to accept or refuse a commission
+    INTERMEDIARY_ACCEPT_DAYS: int = 2
     extra: dict = field(default_factory=dict)
 
     @classmethod

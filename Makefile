@@ -30,6 +30,9 @@ $(VENDOR_STAMP): package.json
 	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css $(VENDOR)/bpmn-js-properties-panel/
 	cp node_modules/dmn-js/dist/*.production.min.js $(VENDOR)/dmn-js/
 	cp -r node_modules/dmn-js/dist/assets $(VENDOR)/dmn-js/
+	mkdir -p $(VENDOR)/leaflet  # planning: plan zones and sites drawn on a blank base
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
+	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 	touch $@
 
 # The English catalogues of the pages, compiled from their .po files (the .mo files are never committed).

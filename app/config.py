@@ -52,6 +52,10 @@ class Settings:
     SPGL_SIMULATOR: bool = False
     # performance and scale-out (issue 13): Idempotency-Key lifetime
     IDEMPOTENCY_TTL_HOURS: int = 24
+    # planning (项目策划生成): working days each department has for its opinion on a proposal
+    PLANNING_REVIEW_DAYS: int = 5
+    # intermediary (中介服务): working days an intermediary has to accept or refuse a commission
+    INTERMEDIARY_ACCEPT_DAYS: int = 2
     extra: dict = field(default_factory=dict)
 
     @classmethod

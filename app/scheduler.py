@@ -113,6 +113,8 @@ class ExchangeWorker:
         if any(totals.values()):
             log.info("SPGL exchange: %s", ", ".join(f"{k} {v}" for k, v in totals.items() if v))
         return totals
+
+
 def purge_idempotency_keys(platform) -> int:
     """Delete the Idempotency-Keys past their lifetime (any scheduler may; deleting twice is harmless)."""
     from .idempotency import purge

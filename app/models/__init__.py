@@ -3,7 +3,9 @@
 from .base import Base
 from .catalogue import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: F401,I001  (issue 3)
 from .idempotency import IdempotencyKey  # noqa: F401,I001  (safe retries of API requests)
+from .intermediary import IntermediaryFirm, IntermediaryQualification, IntermediaryService  # noqa: F401,I001  (中介服务)
 from .org import ApiToken, Division, Enterprise, RouteEntry, Unit, UnitRole, User
+from .planning import PlanningProposal, PlanZone  # noqa: F401,I001  (项目策划生成)
 from .portal import LoginFailure, Material  # noqa: F401  (applicant side)
 from .project import AuditEvent, ItemHandling, ItemHandlingEvent, Project
 from .timelimits import SpecialProcedure, SupervisionNotice  # noqa: F401,I001  (time limits)

@@ -5,6 +5,8 @@ import pytest
 from app.config import Settings
 from app.hooks import EVENTS, Hooks
 from app.services.catalogue import decisions
+from app.services.intermediary import contracts
+from app.services.planning import generation
 from app.services.timelimits import handlings, supervision
 from app.wiring import build_platform
 
@@ -39,9 +41,12 @@ def test_the_platform_is_wired_with_every_domain_subscriber(tmp_path):
     platform = build_platform(Settings.from_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", TESTING=True,
                                                 SECRET_KEY="test"))
     assert set(EVENTS) == {"starting", "run", "task_opened", "task_completed"}
-    assert platform.hooks.subscribers("starting") == [decisions.on_starting]
-    assert platform.hooks.subscribers("run") == [decisions.after_run]
-    assert platform.hooks.subscribers("task_opened") == [handlings.on_task_opened]
+    assert platform.hooks.subscribers("starting") == [decisions.on_starting, generation.on_starting]
+    assert platform.hooks.subscribers("run") == [decisions.after_run, generation.after_run]
+    assert platform.hooks.subscribers("task_opened") == [handlings.on_task_opened, generation.on_task_opened,
+                                                         contracts.on_task_opened]
     assert platform.hooks.subscribers("task_completed") == [handlings.on_task_completed,
-                                                            supervision.on_task_completed]
+                                                            supervision.on_task_completed,
+                                                            generation.on_task_completed,
+                                                            contracts.on_task_completed]
     assert {"deadline", "deadline_warning"} <= set(platform.runtime.script_engine.environment.data_helpers)

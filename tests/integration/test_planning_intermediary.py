@@ -237,8 +237,8 @@ def test_a_commissioned_drawing_review_feeds_stage_three(platform):
     (rate_id, spec, lane, *_), = _open(platform, instance_id)
     assert (spec, lane) == ("rate", "applicant")
     with pytest.raises(FormValidationError):
-        _complete(platform, rate_id, {"score": 1}, "applicant1")  # a low score needs its reason
-    _complete(platform, rate_id, {"score": 5, "comment": "按时交付"}, "applicant1")
+        _complete(platform, rate_id, {"score": "1"}, "applicant1")  # a low score needs its reason
+    _complete(platform, rate_id, {"score": "5", "comment": "按时交付"}, "applicant1")
     with transaction(platform.sessions, write=False) as s:
         entry = next(d for d in registry.directory(s, platform) if d["firm"].id == firm_id)
         assert entry["rating"] == 5.0 and entry["ratings"] == 1 and entry["late"] == 0

@@ -214,6 +214,14 @@ def _service_of(session: Session, instance: ProcessInstance) -> IntermediaryServ
     return session.get(IntermediaryService, service_id) if isinstance(service_id, int) else None
 
 
+def service_of_task(session: Session, row: HumanTask) -> IntermediaryService:
+    """The service a task of the contract's process works on, or 404."""
+    service = _service_of(session, row.instance)
+    if service is None:
+        raise NotFound(f"task {row.id} belongs to no intermediary service")
+    return service
+
+
 def on_task_opened(session: Session, platform, instance: ProcessInstance, row: HumanTask) -> None:
     """Hook ``task_opened``: the firm's tasks go to the firm; acceptance and delivery are due in working days."""
     if instance.process_id != PROCESS_ID:

@@ -233,7 +233,7 @@ def directory(session: Session, platform, service: str | None = None, today: dt.
             continue
         average, count = marks.get(firm.id, (None, 0))
         out.append({"firm": firm, "name": firm.enterprise.name, "credit_code": firm.enterprise.credit_code,
-                    "qualifications": [{"row": q, "kind": kinds.get(q.service), "items": qualification_items(q)}
+                    "qualifications": [{"row": q, "kind": kinds.get(q.service), "item_codes": qualification_items(q)}
                                        for q in valid],
                     "rating": average, "ratings": count, "comments": comments.get(firm.id, [])[:5],
                     "services": record.get(firm.id, 0), "refused": refused.get(firm.id, 0),

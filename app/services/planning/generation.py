@@ -103,6 +103,11 @@ def proposal_of(session: Session, project: Project) -> PlanningProposal | None:
     return session.scalar(select(PlanningProposal).where(PlanningProposal.project_id == project.id))
 
 
+def select_by_instance(instance_id: int):
+    """The query of the proposal whose departments' round is instance ``instance_id``."""
+    return select(PlanningProposal).where(PlanningProposal.instance_id == instance_id)
+
+
 def get_proposal(session: Session, proposal_id: int) -> PlanningProposal:
     """A proposal by id, or 404."""
     found = session.get(PlanningProposal, proposal_id)

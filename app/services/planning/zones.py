@@ -62,7 +62,7 @@ def area_m2(geom) -> float:
     return float(projected.area)
 
 
-def parse_geometry(raw: Any, field: str = "geometry", area: float | None = None):
+def parse_geometry(raw: Any, field: str = "geometry", area: float | None = None, points: bool = True):
     """A Polygon or MultiPolygon from GeoJSON (text or object); a Point with ``area`` becomes a round site.
 
     Raises InvalidInput naming ``field`` for anything else: bad JSON, another type,
@@ -80,6 +80,8 @@ def parse_geometry(raw: Any, field: str = "geometry", area: float | None = None)
     if not isinstance(raw, dict) or raw.get("type") not in ("Polygon", "MultiPolygon", "Point"):
         raise InvalidInput("the geometry must be a GeoJSON Polygon, MultiPolygon or Point",
                            {field: "须为 GeoJSON 面（Polygon/MultiPolygon）或点（Point）"})
+    if raw.get("type") == "Point" and not points:
+        raise InvalidInput("the geometry must be a polygon", {field: "图层须为 GeoJSON 面（Polygon/MultiPolygon）"})
     try:
         geom = shape(raw)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, GEOSException) as exc:
@@ -180,11 +182,9 @@ def save_zone(session: Session, platform, actor: User, data: dict[str, Any], zon
         fields["name"] = "名称为1至200字"
     geom = None
     try:
-        geom = parse_geometry(data.get("geometry"), "geometry")
+        geom = parse_geometry(data.get("geometry"), "geometry", points=False)
     except InvalidInput as exc:
         fields.update(exc.fields or {})
-    if geom is not None and not isinstance(geom, (Polygon, MultiPolygon)):
-        fields["geometry"] = "图层须为面（Polygon/MultiPolygon）"
     if fields:
         raise InvalidInput("the zone has errors", fields)
     zone = session.get(PlanZone, zone_id) if zone_id is not None else PlanZone()

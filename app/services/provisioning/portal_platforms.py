@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Enterprise, IntermediaryFirm, IntermediaryQualification, PlanZone
+from ...models import Enterprise, HumanTask, IntermediaryFirm, IntermediaryQualification, PlanZone
 
 DEMO_DIVISION = "460100"
 
@@ -79,3 +79,105 @@ def seed_firms(session: Session, platform) -> dict[str, int]:
                 items=json.dumps(list(kinds[service].items))))
     session.flush()
     return out
+
+
+#: A one-page PDF standing in for a drawing review agency's report in the demo run.
+DEMO_REPORT = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+               b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+               b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+#: The departments' opinions in the demo's second round (the first round's red-line conflict is resolved).
+DEMO_OPINIONS = {
+    "planning": {"outcome": "agree", "conditions": "容积率不大于2.0，建筑限高45米",
+                 "settled_items": ["S1-LAND-PREREVIEW"], "regional_assessment": True},
+    "environment": {"outcome": "agree", "conditions": "施工期落实扬尘和噪声防治措施"},
+    "forestry": {"outcome": "agree"},
+    "water": {"outcome": "agree", "conditions": "雨污分流，接入市政管网"},
+    "culture": {"outcome": "agree", "required_items": ["S1-ARCHAEOLOGY"]},
+}
+
+
+def run_platforms(session_scope, platform, applicant_id: int, say=print) -> str:
+    """Generate a project (项目策划生成), file its shortened stage 1, commission and rate a drawing review
+    (中介服务) and take the project through stage 3, where the report serves the drawing review item."""
+    import io
+
+    from ...models import User
+    from ...stages import BY_KEY
+    from ..catalogue.decisions import plan_items
+    from ..intermediary import contracts
+    from ..planning import generation
+    from ..workflow import instances
+    from . import demo
+
+    def user(session, username):
+        return session.scalar(select(User).where(User.username == username))
+
+    def answer(task_id, data, username=None):
+        with session_scope() as session:
+            row = session.get(HumanTask, task_id)
+            actor = user(session, username) if username else demo.actor_for(session, row)
+            instances.complete_task(session, platform, task_id, data, actor)
+            return row.title, row.lane_role, actor.username
+
+    def open_rows(instance_id):
+        with session_scope() as session:
+            return [(r.id, r.spec_name, r.lane_role) for r in demo.open_tasks(session, instance_id)]
+
+    with session_scope() as session:
+        proposal = generation.propose(session, platform, user(session, "drc_haikou"), {
+            "name": "江东新区综合服务中心", "division": DEMO_DIVISION, "investment_type": "government",
+            "enterprise_credit_code": demo.CREDIT_CODE, "site": DEMO_SITE, "area_m2": 12000})
+        proposal_id, code, instance_id = proposal.id, proposal.project.code, proposal.instance_id
+        found = generation.findings(proposal)
+    say(f"planning generation proposed by drc_haikou: project {code}, {len(found)} finding(s)")
+    for f in found:
+        say(f"  finding for {f['role']}: {f['text']}")
+    for task_id, _spec, lane in open_rows(instance_id):
+        data = {"outcome": "conflict", "opinion": "选址伸入生态保护红线，请调整"} if lane == "environment" \
+            else {"outcome": "agree"}
+        say("  {} [{}] by {}: {}".format(*answer(task_id, data), data["outcome"]))
+    (task_id, _spec, _lane), = open_rows(instance_id)
+    moved = {"outcome": "resubmit", "note": "选址东移，避让生态保护红线", "site": json.dumps(CLEAR_SITE),
+             "area_m2": 11000}
+    say("  {} [{}] by {}: resubmit with the site moved clear of the red line".format(*answer(task_id, moved)))
+    for task_id, _spec, lane in open_rows(instance_id):
+        say("  {} [{}] by {}: agree".format(*answer(task_id, DEMO_OPINIONS[lane])))
+    with session_scope() as session:
+        result = generation.result(generation.get_proposal(session, proposal_id))
+    say(f"planning generation: {result['status']} after {result['rounds']} rounds; settled "
+        f"{', '.join(result['settled_items'])}; required {', '.join(result['required_items'])}; "
+        f"regional assessment {'covers the site' if result['regional_assessment'] else 'none'}")
+    demo.drive_stage(session_scope, platform, code, BY_KEY["initiation"], applicant_id, say)
+    with session_scope() as session:
+        stage1 = [i for i in demo.projects.find_project(session, code).instances if i.stage_key == "initiation"][0]
+        say(f"stage 1 of the generated project: {len(plan_items(session, stage1.id))} items "
+            f"(its planning conditions shown to every department)")
+    with session_scope() as session:
+        service = contracts.commission(session, platform, user(session, "applicant1"), code,
+                                       {"service": "drawing_review", "method": "random"})
+        service_id, instance_id = service.id, service.instance_id
+        say(f"drawing review commissioned by random draw among firms {service.candidates} "
+            f"(seed {service.draw_seed}): {service.firm.enterprise.name}")
+        firm_user = session.scalar(select(User).where(User.enterprise_id == service.firm.enterprise_id,
+                                                      User.role == "intermediary")).username
+    (task_id, *_), = open_rows(instance_id)
+    say("  {} [{}] by {}: accept, 8 working days".format(*answer(task_id, {"outcome": "accept", "committed_days": 8},
+                                                                   firm_user)))
+    with session_scope() as session:
+        contracts.upload_report(session, platform, user(session, firm_user), service_id, "施工图审查报告.pdf",
+                                io.BytesIO(DEMO_REPORT))
+    (task_id, *_), = open_rows(instance_id)
+    say("  {} [{}] by {}: report delivered".format(*answer(task_id, {"conclusion": "qualified",
+                                                                      "summary": "施工图设计文件审查合格"}, firm_user)))
+    (task_id, *_), = open_rows(instance_id)
+    say("  {} [{}] by {}: rated 5".format(*answer(task_id, {"score": "5", "comment": "按时交付，意见清楚"},
+                                                  "applicant1")))
+    for key in ("engineering", "construction"):
+        status = demo.drive_stage(session_scope, platform, code, BY_KEY[key], applicant_id, say)
+        say(f"{BY_KEY[key].name}: {status}")
+    with session_scope() as session:
+        project = demo.projects.find_project(session, code)
+        reports = contracts.reports_for_item(session, platform, project, "S3-DRAWING-REVIEW")
+        say(f"stage 3's drawing review read the report: {reports[0]['material'].name}" if reports
+            else "stage 3 found no report")
+    return code

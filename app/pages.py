@@ -37,7 +37,7 @@ def nav_links() -> list[tuple[str, str]]:
              "officer": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
              "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
              "analyst": [("/admin/", "流程管理")],
-             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理")]}
+             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理"), ("/admin/exchange", "数据共享交换")]}
     return links.get(user.role, [])
 
 

@@ -37,7 +37,7 @@ def nav_links() -> list[tuple[str, str]]:
              "officer": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
              "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
              "analyst": [("/admin/", "流程管理")],
-             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理")]}
+             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理"), ("/admin/exchange", "数据共享交换")]}
     # the portal's other two platforms: 项目策划生成 and 中介服务 (app.platforms)
     extra = {"applicant": [("/market/", "中介超市")], "officer": [("/planning/", "项目策划")],
              "window": [("/planning/", "项目策划")], "supervisor": [("/services/oversight", "中介服务督办")],

@@ -7,6 +7,7 @@ each timer fire once, and each warning or escalation happen once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -93,20 +94,36 @@ class ExchangeWorker:
     With ``SPGL_SIMULATOR`` on (demo only) the simulated national side answers after each run.
     """
 
+    FULL_EVERY = dt.timedelta(hours=6)
+
     def __init__(self, platform):
         from .services.exchange import service
         self.platform = platform
         self.front = service.front_database(platform.settings.SPGL_URL)
+        self.mark: int | None = None  # the last audit event seen; None: the next run derives everything
+        self.last_full: dt.datetime | None = None
 
     def tick(self) -> dict[str, int]:
-        """One run in one transaction; a failure is logged and the next tick tries again."""
-        from .services.exchange import push, simulator
+        """One run in one transaction: the projects touched since the last run, everything now and then.
+
+        The first run of a process and one every ``FULL_EVERY`` derive every row (and
+        invalidate rows whose local data is gone); the others only the projects the
+        audit trail shows touched.  A failure is logged and the next tick tries again.
+        """
+        from .services.exchange import push, service, simulator
+        now = self.platform.now()
+        full_due = self.last_full is None or now - self.last_full >= self.FULL_EVERY
         try:
             with transaction(self.platform.sessions) as session:
-                report = push.run(session, self.platform, self.front)
+                projects, mark = service.changes_since(session, None if full_due else self.mark)
+                report = push.run(session, self.platform, self.front, projects)
         except Exception:  # noqa: BLE001 - the job must keep running
             log.exception("the SPGL exchange run failed; nothing was committed")
             return {}
+        if not report.skipped:
+            self.mark = mark
+            if projects is None:
+                self.last_full = now
         totals = report.summary()
         if self.platform.settings.SPGL_SIMULATOR:
             totals.update(simulator.check(self.front, self.platform.now()))

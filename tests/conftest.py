@@ -82,7 +82,8 @@ class FrozenClock:
 
 
 def _build(url: str, clock: FrozenClock | None = None):
-    settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="test")
+    spgl = url.replace(".db", "-spgl.db") if url.startswith("sqlite") else url  # the SPGL front database
+    settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="test", SPGL_URL=spgl)
     upgrade(url)
     platform = build_platform(settings, clock=clock)
     with transaction(platform.sessions) as session:

@@ -187,3 +187,33 @@ def test_the_simulator_refuses_a_child_without_an_accepted_parent(platform, fron
     assert simulator.check(front, now) == {"rejected": 1}
     (answer,) = _front_rows(front, t.UNIT.name)
     assert answer["SJSCZT"] == 2 and "上级数据" in answer["SBYY"]
+
+
+def test_the_job_derives_only_touched_projects_between_full_runs(platform, front, monkeypatch):
+    from app.scheduler import ExchangeWorker
+    monkeypatch.setattr(service, "OVERLAP", 0)  # the first project's events are recent: do not re-read them
+    from app.services.people import projects
+    from app.stages import BY_KEY
+    first = _project(platform)
+    worker = ExchangeWorker(platform)
+    worker.front = front
+    for _ in range(8):
+        totals = worker.tick()
+        simulator.check(front, platform.now())
+        if totals["pushed"] == 0 and totals["invalidated"] == 0:
+            break
+    assert _row(platform, t.PROJECT.name, first).state == "accepted"
+    with transaction(platform.sessions) as session:  # a mark that only a derivation of this project clears
+        row = session.scalar(select(ExchangeRow).where(ExchangeRow.local_key == first))
+        row.content_hash = "untouched"
+        applicant = session.scalar(select(User).where(User.username == "applicant1"))
+        second = projects.create_project(session, platform, applicant, {
+            "name": "椰林湾二期项目", "division": "460100", "investment_type": "filing", "flow_type": 3}).code
+    demo.drive_stage(lambda: transaction(platform.sessions), platform, second, BY_KEY["initiation"],
+                     applicant.id, say=lambda _: None)
+    assert worker.tick()["pushed"] >= 1  # the new project's rows, its flow being accepted already
+    assert _row(platform, t.PROJECT.name, second).state == "pushed"
+    assert _row(platform, t.PROJECT.name, first).content_hash == "untouched"  # not derived: nothing touched it
+    worker.last_full = platform.now() - worker.FULL_EVERY
+    assert worker.tick()["pushed"] == 0  # the full run derives the first project again: unchanged, no write
+    assert _row(platform, t.PROJECT.name, first).content_hash != "untouched"

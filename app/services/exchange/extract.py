@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
 from ...models import (
@@ -140,27 +140,45 @@ def item_instance_code(handling: ItemHandling) -> str:
 
 
 class Extractor:
-    """Reads the platform's records in bulk and yields every row, table by table in load order."""
+    """Reads the platform's records in batches of projects and yields their rows.
+
+    ``rows()`` covers every project with at least one application; ``rows(codes)``
+    only the projects named (the flow rows always: they are few).
+    """
+
+    BATCH = 500
 
     def __init__(self, session: Session, platform, codes: CodeBook):
         self.session, self.platform, self.codes = session, platform, codes
+        self.units = {u.id: u for u in session.scalars(select(Unit))}
+        self.users = {u.id: u.display_name for u in session.scalars(select(User))}
 
-    def rows(self) -> Iterator[Derived]:
-        """Every row the platform would push now (projects with at least one application)."""
+    def rows(self, project_codes: set[str] | None = None) -> Iterator[Derived]:
+        """The rows the platform would push now, flows first, then project by project."""
         s = self.session
-        instances = list(s.scalars(select(ProcessInstance).options(undefer(ProcessInstance.application))
-                                   .where(ProcessInstance.stage_key.in_(tuple(BY_KEY)))
-                                   .order_by(ProcessInstance.id)))
-        by_project: dict[int, list[ProcessInstance]] = defaultdict(list)
-        for instance in instances:
-            by_project[instance.project_id].append(instance)
-        projects = list(s.scalars(select(Project).where(Project.id.in_(list(by_project))).order_by(Project.id))) \
-            if by_project else []
+        first = (select(ProcessInstance.project_id, func.min(ProcessInstance.id).label("first_id"))
+                 .where(ProcessInstance.stage_key.in_(tuple(BY_KEY))).group_by(ProcessInstance.project_id)
+                 .subquery())
+        started = s.execute(select(Project.id, Project.code, Project.flow_type, ProcessInstance.spec_key)
+                            .join(first, first.c.project_id == Project.id)
+                            .join(ProcessInstance, ProcessInstance.id == first.c.first_id)).all()
         deployed = {d.version: d.created_at for d in s.scalars(select(Deployment))}
-        flows = {(p.flow_type, version_of(by_project[p.id][0].spec_key)) for p in projects}
-        yield from _flow_rows(self.platform, flows, deployed)
+        yield from _flow_rows(self.platform, {(ft, version_of(key)) for _, _, ft, key in started}, deployed)
+        ids = sorted(pid for pid, code, _, _ in started if project_codes is None or code in project_codes)
+        for start in range(0, len(ids), self.BATCH):
+            yield from self._batch(ids[start:start + self.BATCH])
+
+    def _batch(self, project_ids: list[int]) -> Iterator[Derived]:
+        s = self.session
+        projects = list(s.scalars(select(Project).where(Project.id.in_(project_ids)).order_by(Project.id)))
+        by_project: dict[int, list[ProcessInstance]] = defaultdict(list)
+        for instance in s.scalars(select(ProcessInstance).options(undefer(ProcessInstance.application))
+                                  .where(ProcessInstance.project_id.in_(project_ids),
+                                         ProcessInstance.stage_key.in_(tuple(BY_KEY)))
+                                  .order_by(ProcessInstance.id)):
+            by_project[instance.project_id].append(instance)
         enterprises = {e.id: e for e in s.scalars(select(Enterprise).where(
-            Enterprise.id.in_({p.enterprise_id for p in projects})))} if projects else {}
+            Enterprise.id.in_({p.enterprise_id for p in projects})))}
         for project in projects:
             yield _project_row(project, enterprises.get(project.enterprise_id), by_project[project.id], self.codes)
         for project in projects:
@@ -176,15 +194,18 @@ class Extractor:
         s = self.session
         project_by_code = {p.code: p for p in projects}
         instance_by_id = {i.id: i for rows in by_project.values() for i in rows}
-        handling_rows = [h for h in s.scalars(select(ItemHandling).order_by(ItemHandling.id))
-                         if h.project_code in project_by_code and h.instance_id in instance_by_id]
-        units = {u.id: u for u in s.scalars(select(Unit))}
-        users = {u.id: u.display_name for u in s.scalars(select(User))}
+        handling_rows = list(s.scalars(select(ItemHandling).where(
+            ItemHandling.project_id.in_([p.id for p in projects]),
+            ItemHandling.instance_id.in_(list(instance_by_id) or [0])).order_by(ItemHandling.id)))
+        handling_ids = [h.id for h in handling_rows] or [0]
+        units, users = self.units, self.users
         events: dict[int, list[ItemHandlingEvent]] = defaultdict(list)
-        for event in s.scalars(select(ItemHandlingEvent).order_by(ItemHandlingEvent.id)):
+        for event in s.scalars(select(ItemHandlingEvent).where(ItemHandlingEvent.handling_id.in_(handling_ids))
+                               .order_by(ItemHandlingEvent.id)):
             events[event.handling_id].append(event)
         procedures: dict[int, list[SpecialProcedure]] = defaultdict(list)
-        for procedure in s.scalars(select(SpecialProcedure).order_by(SpecialProcedure.id)):
+        for procedure in s.scalars(select(SpecialProcedure).where(SpecialProcedure.handling_id.in_(handling_ids))
+                                   .order_by(SpecialProcedure.id)):
             procedures[procedure.handling_id].append(procedure)
         items, details, specials, documents = [], [], [], []
         for h in handling_rows:
@@ -222,8 +243,10 @@ class Extractor:
 
     def _documents(self, documents) -> Iterator[Derived]:
         """Approval documents of approved items, numbered by the stage's issued result."""
+        keys = [f"D{h.id}" for h, *_ in documents]
         known = {r.local_key: json.loads(r.content) for r in self.session.scalars(
-            select(ExchangeRow).where(ExchangeRow.table_name == t.DOCUMENT.name))}
+            select(ExchangeRow).where(ExchangeRow.table_name == t.DOCUMENT.name,
+                                      ExchangeRow.local_key.in_(keys)))} if keys else {}
         numbers: dict[int, str | None] = {}
         for h, project, instance, code, gcdm in documents:
             key = f"D{h.id}"
@@ -245,7 +268,8 @@ class Extractor:
 
     def _materials(self, projects: list[Project]) -> Iterator[Derived]:
         by_id = {p.id: p for p in projects}
-        for material in self.session.scalars(select(Material).order_by(Material.id)):
+        for material in self.session.scalars(select(Material).where(Material.project_id.in_(list(by_id)))
+                                             .order_by(Material.id)):
             project = by_id.get(material.project_id)
             if project is None:
                 continue

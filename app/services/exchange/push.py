@@ -61,10 +61,11 @@ class RunReport:
                 for name in ("pushed", "invalidated", "accepted", "rejected", "invalid", "waiting")}
 
 
-def read_back(session: Session, front: frontdb.FrontDatabase, now: dt.datetime, report: RunReport) -> None:
-    """Take SJSCZT/SBYY of every pushed, unchecked row from the front database."""
+def read_back(session: Session, front: frontdb.FrontDatabase, now: dt.datetime, report: RunReport) -> set[str]:
+    """Take SJSCZT/SBYY of every pushed, unchecked row; return the projects of the rows answered."""
     waiting = list(session.scalars(select(ExchangeRow).where(ExchangeRow.state == "pushed")))
     pushes: dict[str, tuple[int, str]] = {}
+    touched: set[str] = set()
     by_table: dict[str, list[ExchangeRow]] = {}
     for row in waiting:
         by_table.setdefault(row.table_name, []).append(row)
@@ -81,12 +82,15 @@ def read_back(session: Session, front: frontdb.FrontDatabase, now: dt.datetime, 
                     row = chunk[lsh]
                     row.state, row.reason, row.checked_at = STATE_OF_STATUS[status], reason or "", now
                     pushes[lsh] = (status, reason or "")
+                    if row.project_code:
+                        touched.add(row.project_code)
                     (report.accepted if status == 3 else report.rejected)[name] += 1
     answered = list(pushes)
     for start in range(0, len(answered), READ_BATCH):
         for push in session.scalars(select(ExchangePush).where(
                 ExchangePush.lsh.in_(answered[start:start + READ_BATCH]))):
             push.status, push.reason = pushes[push.lsh]
+    return touched
 
 
 def serial_number(division: str, now: dt.datetime, table_code: str, sequence: int) -> str:
@@ -114,24 +118,46 @@ def _prepare(derived: Derived, overrides: dict[str, str]) -> tuple[dict, list[st
     return values, bad
 
 
-def run(session: Session, platform, front: frontdb.FrontDatabase) -> RunReport:
-    """One exchange run; the caller commits the platform's transaction."""
+def _book(session: Session, projects: set[str] | None) -> dict[tuple[str, str], ExchangeRow]:
+    """The exchange rows of the run: all of them, or the flow rows and those of the projects named."""
+    if projects is None:
+        rows = session.scalars(select(ExchangeRow))
+    else:
+        codes = sorted(projects)
+        rows = list(session.scalars(select(ExchangeRow).where(ExchangeRow.project_code.is_(None))))
+        for start in range(0, len(codes), READ_BATCH):
+            rows += session.scalars(select(ExchangeRow).where(
+                ExchangeRow.project_code.in_(codes[start:start + READ_BATCH])))
+    return {(r.table_name, r.local_key): r for r in rows}
+
+
+def run(session: Session, platform, front: frontdb.FrontDatabase, projects: set[str] | None = None) -> RunReport:
+    """One exchange run; the caller commits the platform's transaction.
+
+    ``projects`` limits it to those projects (and every project with a row that was
+    waiting or has just been answered); None derives everything and also
+    invalidates the front rows whose local data is gone.
+    """
     now = platform.now()
     report = RunReport()
     if not _run_lock(session):
         report.skipped = True
         return report
-    read_back(session, front, now, report)
+    answered = read_back(session, front, now, report)
+    if projects is not None:
+        waiting = session.scalars(select(ExchangeRow.project_code).where(
+            ExchangeRow.state == "waiting", ExchangeRow.project_code.is_not(None)).distinct())
+        projects = set(projects) | answered | set(waiting)
     codes = CodeBook(session)
     overrides = _overrides(session)
-    book = {(r.table_name, r.local_key): r for r in session.scalars(select(ExchangeRow))}
+    book = _book(session, projects)
     seen: set[tuple[str, str]] = set()
     sequence = session.scalar(select(func.count()).select_from(ExchangePush)) or 0
     pushes = {p.lsh: p for p in session.scalars(select(ExchangePush).join(
         ExchangeRow, ExchangeRow.lsh == ExchangePush.lsh))}  # the front rows valid now
     inserts: list[tuple[str, dict]] = []
     invalidations: list[tuple[str, str, str]] = []
-    for derived in Extractor(session, platform, codes).rows():
+    for derived in Extractor(session, platform, codes).rows(projects):
         key = (derived.table, derived.key)
         seen.add(key)
         fields, bad = _prepare(derived, overrides.get(key, {}))
@@ -176,7 +202,7 @@ def run(session: Session, platform, front: frontdb.FrontDatabase) -> RunReport:
             "SJSCZT": 0, "SBYY": None, "SCSJ": to_front(_TIME, now), "GXSJ": to_front(_TIME, now),
             **{f.name: to_front(f, fields[f.name]) for f in spec.fields}}))
         report.pushed[derived.table] += 1
-    for key, row in book.items():
+    for key, row in book.items() if projects is None else ():
         if key not in seen and row.lsh and row.state != "withdrawn":
             invalidations.append((row.table_name, row.lsh, WITHDRAWN))
             _mark_invalidated(pushes, row.lsh, WITHDRAWN, now)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, NotFound
-from ...models import ExchangeOverride, ExchangeRow, User
+from ...models import AuditEvent, ExchangeOverride, ExchangeRow, User
 from ..trail import audit
 from .frontdb import FrontDatabase
 from .tables import BY_NAME, TABLES
@@ -108,3 +108,24 @@ def set_override(session: Session, platform, actor: User, row_id: int, field: st
 def record_run(session: Session, platform, actor: User, report) -> None:
     """Audit a run an administrator started by hand."""
     audit.record(session, platform, "exchange_run", actor=actor, detail=report.summary())
+
+
+#: Audit events re-read on each incremental run: a transaction that took an id before the
+#: last run but committed after it is still seen.
+OVERLAP = 500
+FULL_RUN_KINDS = {"exchange_code_saved", "deployment_activated", "process_deployed"}
+
+
+def changes_since(session: Session, after_id: int | None) -> tuple[set[str] | None, int]:
+    """The projects touched since audit event ``after_id`` (None: derive everything) and the new mark."""
+    last = session.scalar(select(func.max(AuditEvent.id))) or 0
+    if after_id is None:
+        return None, last
+    codes: set[str] = set()
+    for code, kind in session.execute(select(AuditEvent.project_code, AuditEvent.kind).where(
+            AuditEvent.id > max(after_id - OVERLAP, 0), AuditEvent.id <= last)):
+        if kind in FULL_RUN_KINDS:
+            return None, last
+        if code:
+            codes.add(code)
+    return codes, last

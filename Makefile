@@ -30,6 +30,9 @@ $(VENDOR_STAMP): package.json
 	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css $(VENDOR)/bpmn-js-properties-panel/
 	cp node_modules/dmn-js/dist/*.production.min.js $(VENDOR)/dmn-js/
 	cp -r node_modules/dmn-js/dist/assets $(VENDOR)/dmn-js/
+	# oversight: ECharts for the supervision dashboard's charts
+	mkdir -p $(VENDOR)/echarts
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	touch $@
 
 # The English catalogues of the pages, compiled from their .po files (the .mo files are never committed).

@@ -35,9 +35,9 @@ def nav_links() -> list[tuple[str, str]]:
     links = {"applicant": [("/portal/", "我的项目")],
              "window": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
              "officer": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
-             "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
+             "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务"), ("/oversight/", "监管看板")],
              "analyst": [("/admin/", "流程管理")],
-             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理")]}
+             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理"), ("/oversight/", "监管看板")]}
     return links.get(user.role, [])
 
 
@@ -56,3 +56,5 @@ def register_pages(app: Flask, settings: Settings) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(officer_bp)
+    from .oversight import bp as oversight_bp
+    app.register_blueprint(oversight_bp)  # oversight: the supervision dashboard

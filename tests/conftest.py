@@ -32,7 +32,9 @@ from app.models import SpecialProcedure, SupervisionNotice  # noqa: E402,I001  (
 
 from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: E402,I001  (issue 3)
 
-MUTABLE = (Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
+from app.models import HistoryRun, HistoryWorker  # noqa: E402,I001  (oversight: generated history runs)
+
+MUTABLE = (HistoryWorker, HistoryRun, Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
            Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
            AuditEvent, ProcessInstance, Project, ApiToken)
 

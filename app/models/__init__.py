@@ -13,3 +13,4 @@ from .workflow import Deployment, DeploymentFile, HumanTask, ProcessInstance
 __all__ = ["Base", "Division", "Enterprise", "RouteEntry", "Unit", "UnitRole", "User", "ApiToken",
            "Deployment", "DeploymentFile", "HumanTask", "ProcessInstance",
            "AuditEvent", "ItemHandling", "ItemHandlingEvent", "Project"]
+from .oversight import HistoryRun, HistoryWorker  # noqa: F401,E402,I001  (oversight: generated history runs)

@@ -33,6 +33,9 @@ $(VENDOR_STAMP): package.json
 	mkdir -p $(VENDOR)/leaflet  # planning: plan zones and sites drawn on a blank base
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
 	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	# oversight: ECharts for the supervision dashboard's charts
+	mkdir -p $(VENDOR)/echarts
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	touch $@
 
 # The English catalogues of the pages, compiled from their .po files (the .mo files are never committed).

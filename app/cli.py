@@ -125,6 +125,9 @@ def register_cli(app: Flask) -> None:
         from .scheduler import run_forever
         run_forever(_platform())
 
+    from .history_cli import register as register_history  # oversight: flask seed-history
+    register_history(app)
+
     @app.cli.command("export-processes")
     @click.option("--version", "version", type=int, required=True, help="The deployed version to export.")
     @click.argument("directory", type=click.Path(file_okay=False))

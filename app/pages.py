@@ -35,9 +35,9 @@ def nav_links() -> list[tuple[str, str]]:
     links = {"applicant": [("/portal/", "我的项目")],
              "window": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
              "officer": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
-             "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
+             "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务"), ("/oversight/", "监管看板")],
              "analyst": [("/admin/", "流程管理")],
-             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理"), ("/admin/exchange", "数据共享交换")]}
+             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理"), ("/admin/exchange", "数据共享交换"), ("/oversight/", "监管看板")]}
     # the portal's other two platforms: 项目策划生成 and 中介服务 (app.platforms)
     extra = {"applicant": [("/market/", "中介超市")], "officer": [("/planning/", "项目策划")],
              "window": [("/planning/", "项目策划")], "supervisor": [("/services/oversight", "中介服务督办")],
@@ -63,3 +63,5 @@ def register_pages(app: Flask, settings: Settings) -> None:
     app.register_blueprint(officer_bp)
     from .platforms import register as register_platforms
     register_platforms(app)  # 项目策划生成 and 中介服务
+    from .oversight import bp as oversight_bp
+    app.register_blueprint(oversight_bp)  # oversight: the supervision dashboard

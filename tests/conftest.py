@@ -33,9 +33,10 @@ from app.models import SpecialProcedure, SupervisionNotice  # noqa: E402,I001  (
 from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: E402,I001  (issue 3)
 
 from app.models import ExchangeOverride, ExchangePush, ExchangeRow  # noqa: E402,I001  (SPGL exchange book)
+from app.models import HistoryRun, HistoryWorker  # noqa: E402,I001  (oversight: generated history runs)
 from app.models import IntermediaryService, PlanningProposal  # noqa: E402,I001  (planning, intermediary)
 
-MUTABLE = (ExchangePush, ExchangeRow, ExchangeOverride, IntermediaryService, PlanningProposal,
+MUTABLE = (HistoryWorker, HistoryRun, ExchangePush, ExchangeRow, ExchangeOverride, IntermediaryService, PlanningProposal,
            Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
            Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
            AuditEvent, ProcessInstance, Project, ApiToken)

@@ -17,3 +17,4 @@ __all__ = ["Base", "Division", "Enterprise", "RouteEntry", "Unit", "UnitRole", "
            "Deployment", "DeploymentFile", "HumanTask", "ProcessInstance",
            "AuditEvent", "ItemHandling", "ItemHandlingEvent", "Project"]
 from .exchange import ExchangeCode, ExchangeOverride, ExchangePush, ExchangeRow  # noqa: F401,E402,I001  (SPGL exchange)
+from .oversight import HistoryRun, HistoryWorker  # noqa: F401,E402,I001  (oversight: generated history runs)

@@ -46,6 +46,21 @@ class Settings:
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_MINUTES: int = 10
+    # notify (issue 11): the message centre's delivery by e-mail (SMTP) and SMS; empty host/gateway = off
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 25
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_STARTTLS: bool = False
+    SMTP_SSL: bool = False
+    SMTP_TIMEOUT_SECONDS: float = 10.0
+    MAIL_FROM: str = "审批平台 <noreply@localhost>"
+    SMS_GATEWAY: str = ""  # "package.module:factory", called with the settings; returns .send(phone, text)
+    SITE_URL: str = "http://127.0.0.1:8000"  # links in e-mails
+    NOTIFY_INTERVAL_SECONDS: float = 5.0
+    NOTIFY_MAX_ATTEMPTS: int = 5
+    NOTIFY_RETRY_SECONDS: int = 60  # doubled after each failed attempt
+    NOTIFY_CLAIM_SECONDS: int = 120
     extra: dict = field(default_factory=dict)
 
     @classmethod

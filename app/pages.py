@@ -43,6 +43,8 @@ def nav_links() -> list[tuple[str, str]]:
 
 def register_pages(app: Flask, settings: Settings) -> None:
     """Register the page blueprints and their template helpers."""
+    from .messages import bp as messages_bp
+    from .messages import unread_count
     from .officer import bp as officer_bp
     from .portal import bp as portal_bp
     from .public import bp as public_bp
@@ -52,7 +54,8 @@ def register_pages(app: Flask, settings: Settings) -> None:
     i18n.init_app(app)
     app.jinja_env.globals.update(nav_links=nav_links, ROLE_NAMES=ROLE_NAMES, EVENT_NAMES=EVENT_NAMES,
                                 OUTCOME_NAMES=OUTCOME_NAMES, STAGE_NAMES=STAGE_NAMES,
-                                bpmn_viewer_available=bpmn_viewer_available)
+                                bpmn_viewer_available=bpmn_viewer_available, unread_count=unread_count)
     app.register_blueprint(public_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(officer_bp)
+    app.register_blueprint(messages_bp)  # every user's message centre

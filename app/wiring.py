@@ -22,6 +22,7 @@ from .db import make_engine, make_session_factory
 from .hooks import Hooks
 from .platform import Platform
 from .services.catalogue import decisions
+from .services.notify import messages as notify_messages
 from .services.timelimits import handlings, itemclock, supervision
 
 
@@ -32,6 +33,10 @@ def subscribe(hooks: Hooks) -> None:
     hooks.subscribe("task_completed", handlings.on_task_completed)       # item handling state, clock
     hooks.subscribe("task_completed", supervision.on_task_completed)     # 督办 ends with its item
     hooks.subscribe("run", decisions.after_run)                          # decided items, 告知承诺, 容缺
+    # notify (issue 11): the message centre and the outbox, after the due time is set
+    hooks.subscribe("task_opened", notify_messages.on_task_opened)       # new task, correction, 督办
+    hooks.subscribe("finished", notify_messages.on_finished)             # result issued
+    hooks.subscribe("notice_raised", notify_messages.on_notice_raised)   # deadline warning, overdue
 
 
 def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Platform:

@@ -32,7 +32,10 @@ from app.models import SpecialProcedure, SupervisionNotice  # noqa: E402,I001  (
 
 from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: E402,I001  (issue 3)
 
-MUTABLE = (Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
+from app.models import Notification, OutboxMessage, UserContact  # noqa: E402,I001  (issue 11: notify)
+from app.models import MaterialVersion, StageDraft  # noqa: E402,I001  (issue 11: applicants)
+
+MUTABLE = (OutboxMessage, Notification, UserContact, MaterialVersion, StageDraft, Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
            Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
            AuditEvent, ProcessInstance, Project, ApiToken)
 

@@ -57,6 +57,7 @@ def require_role(*roles: str) -> None:
 from . import (  # noqa: E402,F401  (routes register on bp)
     auth,
     codes,  # 三级工程码: sub-projects, units and sections
+    notifications,  # the message centre
     openapi,  # the OpenAPI document
     portal,  # the portal's and workbench's twins
     projects,

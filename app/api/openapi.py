@@ -161,6 +161,10 @@ def _paths() -> dict[str, dict]:
         "/routing/reroute": {"post": _op("Move open tasks to the units their routes now name", "reference",
                                          body=OBJECT)},
         "/stats": {"get": _op("Counts of projects, items handled, open tasks, overdue items", "reference")},
+        "/notifications": {"get": _op("My notifications, newest first, with the unread count", "notifications",
+                                      _param("unread", where="query"), _param("lang", where="query"))},
+        "/notifications/{notification_id}/read": {"post": _op("Mark one of my notifications read", "notifications",
+                                                              _param("notification_id", "integer"))},
         "/openapi.json": {"get": _op("This document", "reference", public=True, errors=())},
     }
 

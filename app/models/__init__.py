@@ -13,3 +13,5 @@ from .workflow import Deployment, DeploymentFile, HumanTask, ProcessInstance
 __all__ = ["Base", "Division", "Enterprise", "RouteEntry", "Unit", "UnitRole", "User", "ApiToken",
            "Deployment", "DeploymentFile", "HumanTask", "ProcessInstance",
            "AuditEvent", "ItemHandling", "ItemHandlingEvent", "Project"]
+from .notify import Notification, OutboxMessage, UserContact  # noqa: E402,F401,I001  (notifications)
+from .drafts import MaterialVersion, StageDraft  # noqa: E402,F401,I001  (applicants: drafts, material versions)

@@ -37,7 +37,8 @@ def nav_links() -> list[tuple[str, str]]:
              "officer": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
              "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务"), ("/oversight/", "监管看板")],
              "analyst": [("/admin/", "流程管理")],
-             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理"), ("/admin/exchange", "数据共享交换"), ("/oversight/", "监管看板")]}
+             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理"), ("/admin/exchange", "数据共享交换"),
+                       ("/oversight/", "监管看板")]}
     # the portal's other two platforms: 项目策划生成 and 中介服务 (app.platforms)
     extra = {"applicant": [("/market/", "中介超市")], "officer": [("/planning/", "项目策划")],
              "window": [("/planning/", "项目策划")], "supervisor": [("/services/oversight", "中介服务督办")],
@@ -48,6 +49,8 @@ def nav_links() -> list[tuple[str, str]]:
 
 def register_pages(app: Flask, settings: Settings) -> None:
     """Register the page blueprints and their template helpers."""
+    from .messages import bp as messages_bp
+    from .messages import unread_count
     from .officer import bp as officer_bp
     from .portal import bp as portal_bp
     from .public import bp as public_bp
@@ -57,7 +60,7 @@ def register_pages(app: Flask, settings: Settings) -> None:
     i18n.init_app(app)
     app.jinja_env.globals.update(nav_links=nav_links, ROLE_NAMES=ROLE_NAMES, EVENT_NAMES=EVENT_NAMES,
                                 OUTCOME_NAMES=OUTCOME_NAMES, STAGE_NAMES=STAGE_NAMES,
-                                bpmn_viewer_available=bpmn_viewer_available)
+                                bpmn_viewer_available=bpmn_viewer_available, unread_count=unread_count)
     app.register_blueprint(public_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(officer_bp)
@@ -65,3 +68,4 @@ def register_pages(app: Flask, settings: Settings) -> None:
     register_platforms(app)  # 项目策划生成 and 中介服务
     from .oversight import bp as oversight_bp
     app.register_blueprint(oversight_bp)  # oversight: the supervision dashboard
+    app.register_blueprint(messages_bp)  # every user's message centre

@@ -1,4 +1,4 @@
-"""The scheduler process: fires BPMN timers when they fall due, raises time-limit warnings.
+"""The scheduler process: fires BPMN timers, raises time-limit warnings, delivers notifications.
 
 Run it as its own process (``flask --app app scheduler``), never inside a web
 worker.  Any number may run against one PostgreSQL database: claims make
@@ -18,6 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from .db import transaction
 from .errors import AppError
 from .models import ItemHandling
+from .services.notify import channels, outbox
 from .services.timelimits import escalations
 from .services.workflow import instances, timers
 
@@ -139,6 +140,53 @@ def purge_idempotency_keys(platform) -> int:
         return purge(session, platform)
 
 
+class OutboxWorker:
+    """The delivery job: claim due outbox messages, send each, record sent or retry (never twice)."""
+
+    def __init__(self, platform, owner: str | None = None, senders: dict | None = None):
+        self.platform = platform
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}:outbox"
+        self._senders = senders
+
+    def senders(self) -> dict:
+        """The channel senders, built from the settings on first use."""
+        if self._senders is None:
+            settings = self.platform.settings
+            self._senders = {"email": channels.SmtpSender(settings) if settings.SMTP_HOST else None,
+                             "sms": channels.sms_gateway(settings)}
+        return self._senders
+
+    def tick(self) -> dict[str, int]:
+        """Deliver what is due now; return how many were sent and how many failed."""
+        settings = self.platform.settings
+        with transaction(self.platform.sessions) as session:
+            claimed = outbox.claim_due(session, self.owner, self.platform.now(), settings.NOTIFY_CLAIM_SECONDS,
+                                       settings.SCHEDULER_BATCH)
+        counts = {"sent": 0, "failed": 0}
+        for message in claimed:
+            counts["sent" if self._deliver(message) else "failed"] += 1
+        return counts
+
+    def _deliver(self, message: outbox.Claimed) -> bool:
+        settings, sessions = self.platform.settings, self.platform.sessions
+        sender = self.senders().get(message.channel)
+        try:
+            if sender is None:
+                raise channels.DeliveryError(f"the {message.channel} channel is not configured")
+            if message.channel == "email":
+                sender.send(message.address, message.subject, message.body, outbox.message_id(settings, message.id))
+            else:
+                sender.send(message.address, message.body)
+        except Exception as exc:  # noqa: BLE001 - any failure of a channel is retried later
+            log.warning("outbox %s (%s) not delivered: %s", message.id, message.channel, exc)
+            with transaction(sessions) as session:
+                outbox.mark_failed(session, settings, message.id, self.owner, self.platform.now(), str(exc))
+            return False
+        with transaction(sessions) as session:
+            outbox.mark_sent(session, message.id, self.owner, self.platform.now())
+        return True
+
+
 def run_forever(platform) -> None:
     """Block: fire timers every ``SCHEDULER_INTERVAL_SECONDS``, check limits every ``ESCALATION_...``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
@@ -155,6 +203,8 @@ def run_forever(platform) -> None:
                       max_instances=1, coalesce=True, id="spgl_exchange")
     scheduler.add_job(lambda: purge_idempotency_keys(platform), "interval", minutes=10,
                       max_instances=1, coalesce=True, id="idempotency_keys")
+    scheduler.add_job(OutboxWorker(platform).tick, "interval", seconds=platform.settings.NOTIFY_INTERVAL_SECONDS,
+                      max_instances=1, coalesce=True, id="outbox")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

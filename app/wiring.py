@@ -23,6 +23,7 @@ from .hooks import Hooks
 from .platform import Platform
 from .services.catalogue import decisions
 from .services.intermediary import contracts as intermediary_contracts
+from .services.notify import messages as notify_messages
 from .services.planning import generation as planning_generation
 from .services.timelimits import handlings, itemclock, supervision
 
@@ -41,6 +42,10 @@ def subscribe(hooks: Hooks) -> None:
     hooks.subscribe("run", planning_generation.after_run)                # the result (策划生成结果)
     hooks.subscribe("task_opened", intermediary_contracts.on_task_opened)     # the firm's tasks to the firm
     hooks.subscribe("task_completed", intermediary_contracts.on_task_completed)  # the contract row
+    # notify (issue 11): the message centre and the outbox, after the due time is set
+    hooks.subscribe("task_opened", notify_messages.on_task_opened)       # new task, correction, 督办
+    hooks.subscribe("finished", notify_messages.on_finished)             # result issued
+    hooks.subscribe("notice_raised", notify_messages.on_notice_raised)   # deadline warning, overdue
 
 
 def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Platform:

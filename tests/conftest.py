@@ -34,9 +34,13 @@ from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, Stag
 
 from app.models import ExchangeOverride, ExchangePush, ExchangeRow  # noqa: E402,I001  (SPGL exchange book)
 from app.models import HistoryRun, HistoryWorker  # noqa: E402,I001  (oversight: generated history runs)
+from app.models import Notification, OutboxMessage, UserContact  # noqa: E402,I001  (notify)
+from app.models import MaterialVersion, StageDraft  # noqa: E402,I001  (applicants: drafts, material versions)
 from app.models import IntermediaryService, PlanningProposal  # noqa: E402,I001  (planning, intermediary)
 
-MUTABLE = (HistoryWorker, HistoryRun, ExchangePush, ExchangeRow, ExchangeOverride, IntermediaryService, PlanningProposal,
+MUTABLE = (OutboxMessage, Notification, UserContact, MaterialVersion, StageDraft,
+           HistoryWorker, HistoryRun, ExchangePush, ExchangeRow, ExchangeOverride,
+           IntermediaryService, PlanningProposal,
            Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
            Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
            AuditEvent, ProcessInstance, Project, ApiToken)

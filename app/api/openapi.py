@@ -176,6 +176,10 @@ def _paths() -> dict[str, dict]:
         "/exchange/codes": {"get": _op("The SPGL code tables", "exchange")},
         "/exchange/codes/{table}/{code}": {"put": _op("Add or change a code {name, active?, default?}", "exchange",
                                                       _param("table"), _param("code"), body=OBJECT)},
+        "/notifications": {"get": _op("My notifications, newest first, with the unread count", "notifications",
+                                      _param("unread", where="query"), _param("lang", where="query"))},
+        "/notifications/{notification_id}/read": {"post": _op("Mark one of my notifications read", "notifications",
+                                                              _param("notification_id", "integer"))},
         "/openapi.json": {"get": _op("This document", "reference", public=True, errors=())},
     }
 

@@ -18,3 +18,5 @@ __all__ = ["Base", "Division", "Enterprise", "RouteEntry", "Unit", "UnitRole", "
            "AuditEvent", "ItemHandling", "ItemHandlingEvent", "Project"]
 from .exchange import ExchangeCode, ExchangeOverride, ExchangePush, ExchangeRow  # noqa: F401,E402,I001  (SPGL exchange)
 from .oversight import HistoryRun, HistoryWorker  # noqa: F401,E402,I001  (oversight: generated history runs)
+from .notify import Notification, OutboxMessage, UserContact  # noqa: E402,F401,I001  (notifications)
+from .drafts import MaterialVersion, StageDraft  # noqa: E402,F401,I001  (applicants: drafts, material versions)

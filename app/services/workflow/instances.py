@@ -79,6 +79,7 @@ def save(session: Session, platform: Platform, instance: ProcessInstance, workfl
         instance.completed_at = platform.now()
         audit.record(session, platform, "stage_finished", instance=instance,
                      detail={"stage": instance.stage_key, "status": instance.status})
+        platform.hooks.emit("finished", session, platform, instance)  # the result's notifications
     tasks.sync_human_tasks(session, platform, instance, runtime.ready_user_tasks(workflow))
     platform.hooks.emit("run", session, platform, instance, workflow)  # decided items, 告知承诺, 容缺
     try:

@@ -81,7 +81,7 @@ def task_answer(form: str | None, ref: int, today: dt.date, outcome: str | None 
     elif form == "intermediary_delivery.schema.json":
         return {"conclusion": outcome or "qualified", "summary": "成果符合委托要求", "report_number": f"中介{ref:06d}"}
     elif form == "service_rating.schema.json":
-        return {"score": 5, "comment": "按时交付，质量良好"}
+        return {"score": "5", "comment": "按时交付，质量良好"}
     elif form == "planning_review.schema.json":
         answer = {"outcome": outcome or "agree"}
     elif form == "planning_revise.schema.json":

@@ -85,10 +85,21 @@ def error_page(status: int, message: str, fields: dict | None = None, framework:
 
 def json_body() -> dict:
     """The request's JSON object, or a 400 naming the problem."""
-    data = request.get_json(silent=True)
+    if not request.is_json:
+        raise AppError("the body must be a JSON object (Content-Type: application/json)")
+    try:
+        data = current_app.json.loads(request.get_data(cache=True))
+    except ValueError as exc:  # malformed, too deep, a lone surrogate (app.hardening)
+        raise AppError(f"the body is not acceptable JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise AppError("the body must be a JSON object (Content-Type: application/json)")
     return data
+
+
+def canonical_url(endpoint: str, **values) -> str:
+    """An absolute link on the configured canonical address (``HN_BASE_URL``), never the request's Host."""
+    from flask import url_for
+    return platform().settings.BASE_URL.rstrip("/") + url_for(endpoint, **values)
 
 
 def register_errors(app: Flask) -> None:
@@ -96,7 +107,9 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        return error_body(exc.status, exc.code, exc.message, exc.fields)
+        response = error_body(exc.status, exc.code, exc.message, exc.fields)
+        retry_after = getattr(exc, "retry_after", None)
+        return (*response, {"Retry-After": str(retry_after)}) if retry_after else response
 
     @app.errorhandler(EngineError)
     def _engine_error(exc: EngineError):

@@ -32,7 +32,9 @@ from app.models import SpecialProcedure, SupervisionNotice  # noqa: E402,I001  (
 
 from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: E402,I001  (issue 3)
 
-MUTABLE = (Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
+from app.models import RateEvent, UserSession  # noqa: E402,I001  (security: sessions, rate limits)
+
+MUTABLE = (RateEvent, UserSession, Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
            Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
            AuditEvent, ProcessInstance, Project, ApiToken)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import g, jsonify, request
 
 from ..errors import AppError, Forbidden, InvalidInput
 from ..pagekit import material_response
 from ..services.people import applications, enterprises, listings, materials, progress, projects, results
 from ..services.people.accounts import user_view
+from ..services.security import throttle
 from ..services.workflow import tasks
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
@@ -17,6 +20,9 @@ from . import bp, require_role
 def register_enterprise():
     """Register an enterprise (credit code checked) and its first applicant account."""
     body = json_body()
+    with unit_of_work() as session:  # every attempt counts, kept even when the body is refused
+        throttle.count_attempt(session, "register", request.remote_addr or "?", platform().now(),
+                               platform().settings.REGISTER_PER_HOUR, dt.timedelta(hours=1))
     with unit_of_work() as session:
         user = enterprises.register(session, platform(), body)
         return jsonify(user_view(user)), 201

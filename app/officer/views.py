@@ -138,6 +138,7 @@ def _task_page(session, row, values, errors, status=200):
     procedures = special_procedures.procedures_of(session, row.handling_id) if row.handling_id else []
     decided = workbench.decided_items(session, platform(), instance) if row.lane_role == "window" else []
     return render_template("officer/task.html", task=row, instance=instance, project=project, stage=stage,
+                           can_act=tasks.may_complete(g.user, row),
                            decided=decided, recheck=workbench.recheck(session, platform(), row),
                            previewable=PREVIEWABLE,
                            procedures=procedures, procedure_kinds=special_procedures.KINDS,

@@ -52,7 +52,7 @@ def material_response(material) -> Response:
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype=material.content_type, as_attachment=True,
-                     download_name=material.original_name, max_age=0)
+                     download_name=materials.typed_name(material.original_name, material.content_type), max_age=0)
 
 
 #: Material types a browser shows in the page itself (PDF viewer, image).
@@ -65,7 +65,7 @@ def material_preview_response(material) -> Response:
     if material.content_type not in PREVIEWABLE or not path.is_file():
         abort(404)
     response = send_file(path, mimetype=material.content_type, as_attachment=False,
-                         download_name=material.original_name, max_age=0)
+                         download_name=materials.typed_name(material.original_name, material.content_type), max_age=0)
     # shown in a frame of our own page only; the type was judged by the file's first bytes
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"

@@ -28,6 +28,8 @@ def task_view(row: HumanTask, detail: bool = False) -> dict:
         view["schema"] = platform().forms.schema(row.form) if row.form else None
         view["ui"] = platform().forms.ui_hints(row.form) if row.form else {}
         view["application"] = application_of(row.instance)
+        enterprise = row.instance.project.enterprise
+        view["registered_enterprise"] = {"name": enterprise.name, "credit_code": enterprise.credit_code}
     return view
 
 

@@ -84,8 +84,13 @@ add_diagram_routes(bp)
 
 def _stage_page(session, found, stage, values, errors, status=200):
     checklist = materials.checklist(session, platform(), found, stage, values)
+    enterprise = projects.registered_enterprise(session, found)
+    fields = form_fields(stage.form, values, errors)
+    for f in fields:  # the applicant fields come from the filing enterprise's record, read-only
+        if f.name in projects.ENTERPRISE_FIELDS:
+            f.readonly, f.value = True, getattr(enterprise, projects.ENTERPRISE_FIELDS[f.name])
     return render_template("portal/apply.html", project=found, stage=stage, checklist=checklist,
-                           fields=form_fields(stage.form, values, errors),
+                           fields=fields,
                            schema=platform().forms.schema(stage.form),
                            status=projects.stage_status(found, stage), errors=errors), status
 
@@ -125,7 +130,7 @@ def _prefill(found, stage) -> dict:
     """Sensible first values: the project's own facts and the enterprise's name."""
     if stage.key != "initiation":
         return {}
-    enterprise = g.user.enterprise
+    enterprise = found.enterprise
     return {"project_name": found.name, "investment_type": found.investment_type,
             "applicant_name": enterprise.name if enterprise else "",
             "applicant_credit_code": enterprise.credit_code if enterprise else ""}

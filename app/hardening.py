@@ -5,7 +5,8 @@
   Referrer-Policy; a route that sets its own framing rules (the officers' in-page material
   preview, ``frame-ancestors 'self'``) keeps them.  Pages and API answers for a logged-in
   caller are ``Cache-Control: no-store``.
-- ``<int:...>`` path parameters stop at 2**63-1: a larger number is a 404, not a database error.
+- ``<int:...>`` path parameters stop at 2**31-1 (ids are 32-bit columns on PostgreSQL): a larger
+  number is a 404, not a database error.
 - JSON bodies are refused (400) when nested deeper than ``MAX_JSON_DEPTH``, when a string holds a
   lone surrogate (``"\\ud800"``: no database can store it) or a NUL character.
 - Form fields and query parameters holding NUL are refused the same way.
@@ -26,18 +27,18 @@ from werkzeug.routing import IntegerConverter
 from .errors import AppError
 
 MAX_JSON_DEPTH = 64
-INT64_MAX = 2 ** 63 - 1
+ID_MAX = 2 ** 31 - 1  # ids are 32-bit integer columns on PostgreSQL
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
 
 
-class Int64Converter(IntegerConverter):
-    """``<int:...>`` limited to what a 64-bit database column holds."""
+class IdConverter(IntegerConverter):
+    """``<int:...>`` limited to what an id column holds (32 bits on PostgreSQL)."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 - werkzeug's names
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=INT64_MAX if max is None else max,
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=ID_MAX if max is None else max,
                          signed=signed)
 
 
@@ -120,7 +121,7 @@ def _headers(response):
 
 def install_converters(app: Flask) -> None:
     """Before any route is added: bounded ``int`` paths and the careful JSON provider."""
-    app.url_map.converters["int"] = Int64Converter
+    app.url_map.converters["int"] = IdConverter
     app.json_provider_class = SafeJSONProvider
     app.json = SafeJSONProvider(app)
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import EngineError, FormValidationError, ProcessDefinitionError, SpecNotFound, TaskStateError
 
 from .db import transaction
-from .errors import AppError
+from .errors import AppError, InvalidInput
 from .platform import Platform
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,32 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise AppError("the body must be a JSON object (Content-Type: application/json)")
     return data
+
+
+ID_MAX = 2 ** 31 - 1  # ids are 32-bit integer columns on PostgreSQL
+
+
+def whole_number(raw, minimum: int = 0, maximum: int = ID_MAX) -> int | None:
+    """``raw`` (text or a JSON number) as an int within bounds, else None (``"²"`` and ``True`` are not numbers)."""
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+            return None
+        raw = int(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool) or not minimum <= raw <= maximum:
+        return None
+    return raw
+
+
+def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: int = ID_MAX) -> int | None:
+    """A whole-number query parameter (``default`` when absent); 422 naming it when it is not one."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = whole_number(raw, minimum, maximum)
+    if value is None:
+        raise InvalidInput(f"{name} must be a whole number from {minimum} to {maximum}", {name: "invalid"})
+    return value
 
 
 def canonical_url(endpoint: str, **values) -> str:

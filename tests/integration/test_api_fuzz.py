@@ -19,7 +19,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from app import create_app
 from app.config import Settings
@@ -31,6 +35,8 @@ from tests.conftest import ROOT, _drop_schema, _postgres_schema_url
 
 USERS = ("applicant1", "planning_haikou", "admin")
 EXAMPLES = 4  # per operation (a bounded run: make test)
+#: No 5xx; every status, content type and body as the document says.
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -88,7 +94,7 @@ def test_no_server_error_and_answers_as_documented(fuzz_app):
         def run(case):
             for username in USERS:
                 case.call_and_validate(headers=fuzz_app.fuzz_tokens[username],
-                                       checks=[not_a_server_error, response_schema_conformance])
+                                       checks=CHECKS)
 
         try:
             run()

@@ -79,10 +79,11 @@ def test_the_stage_form_shows_the_enterprise_read_only_and_officers_see_the_regi
 
 # -- finding 5: inputs that gave 500 -----------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/tasks/9223372036854775808", "/tasks/99999999999999999999999999/claim",
+@pytest.mark.parametrize("path", ["/tasks/9223372036854775808", "/tasks/2147483648", "/auth/tokens/2147483648",
+                                  "/tasks/99999999999999999999999999/claim",
                                   "/handlings/9223372036854775808", "/processes/9223372036854775808/activation",
                                   "/instances/18446744073709551616/migration-check?version=1"])
-def test_integers_past_64_bits_are_a_clear_4xx(login, path):
+def test_integers_past_the_id_columns_are_a_clear_4xx(login, path):
     api = login("admin")
     response = api.post(path) if path.endswith("claim") else api.get(path)
     assert 400 <= response.status_code < 500 and response.get_json()["error"]["code"]

@@ -30,6 +30,12 @@ $(VENDOR_STAMP): package.json
 	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css $(VENDOR)/bpmn-js-properties-panel/
 	cp node_modules/dmn-js/dist/*.production.min.js $(VENDOR)/dmn-js/
 	cp -r node_modules/dmn-js/dist/assets $(VENDOR)/dmn-js/
+	mkdir -p $(VENDOR)/leaflet  # planning: plan zones and sites drawn on a blank base
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
+	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	# oversight: ECharts for the supervision dashboard's charts
+	mkdir -p $(VENDOR)/echarts
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	touch $@
 
 # The English catalogues of the pages, compiled from their .po files (the .mo files are never committed).
@@ -45,7 +51,8 @@ run: install
 	$(BIN)/flask seed-demo
 	@echo "Serving on http://$(HOST):$(PORT) (scheduler running beside it); Ctrl-C stops both."
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/flask scheduler & \
+	  HN_SPGL_SIMULATOR=$${HN_SPGL_SIMULATOR:-1} HN_SPGL_INTERVAL_SECONDS=$${HN_SPGL_INTERVAL_SECONDS:-30} \
+	    $(BIN)/flask scheduler & \
 	  $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 test: install

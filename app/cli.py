@@ -74,7 +74,8 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("demo-run")
     @click.option("--division", default="460100", help="Division of the demo project.")
     def demo_run(division: str):
-        """Drive a new project through all four stages and the parallel track."""
+        """Drive a new project through all four stages and the parallel track; then a generated project with
+        a commissioned drawing review through stage 3."""
         from sqlalchemy import select
 
         from .models import User
@@ -85,6 +86,25 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException("run seed-demo first")
         code = run_all_stages(_scope, _platform(), applicant.id, division, say=click.echo)
         click.echo(f"project {code}: all stages approved")
+        from .services.provisioning.portal_platforms import run_platforms  # 项目策划生成 and 中介服务
+        generated = run_platforms(_scope, _platform(), applicant.id, say=click.echo)
+        click.echo(f"project {generated}: generated, stage 1 shortened, drawing review delivered and used")
+        from .services.exchange import service
+        front = service.front_database(_platform().settings.SPGL_URL)
+        click.echo(f"national data exchange, simulated national side ({front.engine.url.render_as_string()}):")
+        service.settle(_scope, _platform(), front, say=click.echo)
+
+    @app.cli.command("exchange-push")
+    @click.option("--simulate", is_flag=True, help="Let the simulated national side answer afterwards (demo).")
+    def exchange_push(simulate: bool):
+        """One SPGL exchange run: read back the national answers, push new and changed rows."""
+        from .services.exchange import push, service, simulator
+        front = service.front_database(_platform().settings.SPGL_URL)
+        with _scope() as session:
+            totals = push.run(session, _platform(), front).summary()
+        if simulate:
+            totals.update(simulator.check(front, _platform().now()))
+        click.echo(", ".join(f"{k} {v}" for k, v in totals.items()))
 
     @app.cli.command("check")
     def check():
@@ -104,6 +124,9 @@ def register_cli(app: Flask) -> None:
         """Run the timer scheduler (its own process, never inside a web worker)."""
         from .scheduler import run_forever
         run_forever(_platform())
+
+    from .history_cli import register as register_history  # oversight: flask seed-history
+    register_history(app)
 
     @app.cli.command("export-processes")
     @click.option("--version", "version", type=int, required=True, help="The deployed version to export.")

@@ -56,6 +56,31 @@ class Settings:
     REGISTER_PER_HOUR: int = 5
     TRUSTED_PROXIES: int = 0  # how many reverse proxies in front set X-Forwarded-* (0: trust none)
     BASE_URL: str = "http://127.0.0.1:8000"  # the canonical address of absolute links and the QR image
+    # -- exchange: the SPGL front database (HN_SPGL_URL), the push job, the national simulator --
+    SPGL_URL: str = f"sqlite:///{ROOT / 'var' / 'spgl.db'}"
+    SPGL_INTERVAL_SECONDS: float = 300.0
+    SPGL_SIMULATOR: bool = False
+    # performance and scale-out (issue 13): Idempotency-Key lifetime
+    IDEMPOTENCY_TTL_HOURS: int = 24
+    # planning (项目策划生成): working days each department has for its opinion on a proposal
+    PLANNING_REVIEW_DAYS: int = 5
+    # intermediary (中介服务): working days an intermediary has to accept or refuse a commission
+    INTERMEDIARY_ACCEPT_DAYS: int = 2
+    # notify (issue 11): the message centre's delivery by e-mail (SMTP) and SMS; empty host/gateway = off
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 25
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_STARTTLS: bool = False
+    SMTP_SSL: bool = False
+    SMTP_TIMEOUT_SECONDS: float = 10.0
+    MAIL_FROM: str = "审批平台 <noreply@localhost>"
+    SMS_GATEWAY: str = ""  # "package.module:factory", called with the settings; returns .send(phone, text)
+    SITE_URL: str = "http://127.0.0.1:8000"  # links in e-mails
+    NOTIFY_INTERVAL_SECONDS: float = 5.0
+    NOTIFY_MAX_ATTEMPTS: int = 5
+    NOTIFY_RETRY_SECONDS: int = 60  # doubled after each failed attempt
+    NOTIFY_CLAIM_SECONDS: int = 120
     extra: dict = field(default_factory=dict)
 
     @classmethod

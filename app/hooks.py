@@ -15,7 +15,11 @@ Events and their arguments:
 ``task_opened``    ``(session, platform, instance, row)`` for a new human task row,
                    before it is added (a subscriber may set ``row.due_at``);
 ``task_completed`` ``(session, platform, instance, workflow, row, data, actor)``
-                   after a routed user task was completed by the engine.
+                   after a routed user task was completed by the engine;
+``finished``       ``(session, platform, instance)`` once, when an instance reached its
+                   end event (``instance.status`` says how it ended);
+``notice_raised``  ``(session, platform, notice)`` for a new time-limit notice
+                   (``SupervisionNotice``: a yellow-light warning or an overdue item).
 
 A subscriber raising aborts the operation, so the caller's transaction rolls
 back whole: nothing is ever half-recorded.
@@ -26,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-EVENTS = ("starting", "run", "task_opened", "task_completed")
+EVENTS = ("starting", "run", "task_opened", "task_completed", "finished", "notice_raised")
 
 
 class Hooks:

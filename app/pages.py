@@ -11,7 +11,7 @@ from .config import Settings
 from .stages import STAGES
 
 ROLE_NAMES = {"applicant": "申报单位", "window": "综合窗口", "officer": "审批部门", "supervisor": "督办",
-              "analyst": "流程分析", "admin": "管理员"}
+              "analyst": "流程分析", "admin": "管理员", "intermediary": "中介机构"}
 
 EVENT_NAMES = {"project_declared": "项目申报赋码", "stage_started": "提交阶段申请", "task_completed": "办理",
                "stage_finished": "阶段办结", "stage_withdrawn": "申请人撤回", "material_uploaded": "上传材料",
@@ -35,14 +35,22 @@ def nav_links() -> list[tuple[str, str]]:
     links = {"applicant": [("/portal/", "我的项目")],
              "window": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
              "officer": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
-             "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务")],
+             "supervisor": [("/officer/", "待办任务"), ("/officer/done", "已办任务"), ("/oversight/", "监管看板")],
              "analyst": [("/admin/", "流程管理")],
-             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理")]}
-    return links.get(user.role, [])
+             "admin": [("/officer/", "待办任务"), ("/admin/", "系统管理"), ("/admin/exchange", "数据共享交换"),
+                       ("/oversight/", "监管看板")]}
+    # the portal's other two platforms: 项目策划生成 and 中介服务 (app.platforms)
+    extra = {"applicant": [("/market/", "中介超市")], "officer": [("/planning/", "项目策划")],
+             "window": [("/planning/", "项目策划")], "supervisor": [("/services/oversight", "中介服务督办")],
+             "intermediary": [("/intermediary/", "我的委托"), ("/market/", "中介超市")],
+             "admin": [("/admin/platforms/", "规划图层与中介机构")]}
+    return links.get(user.role, []) + extra.get(user.role, [])
 
 
 def register_pages(app: Flask, settings: Settings) -> None:
     """Register the page blueprints and their template helpers."""
+    from .messages import bp as messages_bp
+    from .messages import unread_count
     from .officer import bp as officer_bp
     from .portal import bp as portal_bp
     from .public import bp as public_bp
@@ -52,7 +60,12 @@ def register_pages(app: Flask, settings: Settings) -> None:
     i18n.init_app(app)
     app.jinja_env.globals.update(nav_links=nav_links, ROLE_NAMES=ROLE_NAMES, EVENT_NAMES=EVENT_NAMES,
                                 OUTCOME_NAMES=OUTCOME_NAMES, STAGE_NAMES=STAGE_NAMES,
-                                bpmn_viewer_available=bpmn_viewer_available)
+                                bpmn_viewer_available=bpmn_viewer_available, unread_count=unread_count)
     app.register_blueprint(public_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(officer_bp)
+    from .platforms import register as register_platforms
+    register_platforms(app)  # 项目策划生成 and 中介服务
+    from .oversight import bp as oversight_bp
+    app.register_blueprint(oversight_bp)  # oversight: the supervision dashboard
+    app.register_blueprint(messages_bp)  # every user's message centre

@@ -1,4 +1,4 @@
-"""The scheduler process: fires BPMN timers when they fall due, raises time-limit warnings.
+"""The scheduler process: fires BPMN timers, raises time-limit warnings, delivers notifications.
 
 Run it as its own process (``flask --app app scheduler``), never inside a web
 worker.  Any number may run against one PostgreSQL database: claims make
@@ -7,6 +7,7 @@ each timer fire once, and each warning or escalation happen once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -17,6 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from .db import transaction
 from .errors import AppError
 from .models import ItemHandling
+from .services.notify import channels, outbox
 from .services.timelimits import escalations
 from .services.workflow import instances, timers
 
@@ -87,6 +89,104 @@ class TimeLimitWorker:
             return session.get(ItemHandling, handling_id).item_code
 
 
+class ExchangeWorker:
+    """The SPGL job: read back the national answers, push new and changed rows (one run at a time).
+
+    With ``SPGL_SIMULATOR`` on (demo only) the simulated national side answers after each run.
+    """
+
+    FULL_EVERY = dt.timedelta(hours=6)
+
+    def __init__(self, platform):
+        from .services.exchange import service
+        self.platform = platform
+        self.front = service.front_database(platform.settings.SPGL_URL)
+        self.mark: int | None = None  # the last audit event seen; None: the next run derives everything
+        self.last_full: dt.datetime | None = None
+
+    def tick(self) -> dict[str, int]:
+        """One run in one transaction: the projects touched since the last run, everything now and then.
+
+        The first run of a process and one every ``FULL_EVERY`` derive every row (and
+        invalidate rows whose local data is gone); the others only the projects the
+        audit trail shows touched.  A failure is logged and the next tick tries again.
+        """
+        from .services.exchange import push, service, simulator
+        now = self.platform.now()
+        full_due = self.last_full is None or now - self.last_full >= self.FULL_EVERY
+        try:
+            with transaction(self.platform.sessions) as session:
+                projects, mark = service.changes_since(session, None if full_due else self.mark)
+                report = push.run(session, self.platform, self.front, projects)
+        except Exception:  # noqa: BLE001 - the job must keep running
+            log.exception("the SPGL exchange run failed; nothing was committed")
+            return {}
+        if not report.skipped:
+            self.mark = mark
+            if projects is None:
+                self.last_full = now
+        totals = report.summary()
+        if self.platform.settings.SPGL_SIMULATOR:
+            totals.update(simulator.check(self.front, self.platform.now()))
+        if any(totals.values()):
+            log.info("SPGL exchange: %s", ", ".join(f"{k} {v}" for k, v in totals.items() if v))
+        return totals
+
+
+def purge_idempotency_keys(platform) -> int:
+    """Delete the Idempotency-Keys past their lifetime (any scheduler may; deleting twice is harmless)."""
+    from .idempotency import purge
+    with transaction(platform.sessions) as session:
+        return purge(session, platform)
+
+
+class OutboxWorker:
+    """The delivery job: claim due outbox messages, send each, record sent or retry (never twice)."""
+
+    def __init__(self, platform, owner: str | None = None, senders: dict | None = None):
+        self.platform = platform
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}:outbox"
+        self._senders = senders
+
+    def senders(self) -> dict:
+        """The channel senders, built from the settings on first use."""
+        if self._senders is None:
+            settings = self.platform.settings
+            self._senders = {"email": channels.SmtpSender(settings) if settings.SMTP_HOST else None,
+                             "sms": channels.sms_gateway(settings)}
+        return self._senders
+
+    def tick(self) -> dict[str, int]:
+        """Deliver what is due now; return how many were sent and how many failed."""
+        settings = self.platform.settings
+        with transaction(self.platform.sessions) as session:
+            claimed = outbox.claim_due(session, self.owner, self.platform.now(), settings.NOTIFY_CLAIM_SECONDS,
+                                       settings.SCHEDULER_BATCH)
+        counts = {"sent": 0, "failed": 0}
+        for message in claimed:
+            counts["sent" if self._deliver(message) else "failed"] += 1
+        return counts
+
+    def _deliver(self, message: outbox.Claimed) -> bool:
+        settings, sessions = self.platform.settings, self.platform.sessions
+        sender = self.senders().get(message.channel)
+        try:
+            if sender is None:
+                raise channels.DeliveryError(f"the {message.channel} channel is not configured")
+            if message.channel == "email":
+                sender.send(message.address, message.subject, message.body, outbox.message_id(settings, message.id))
+            else:
+                sender.send(message.address, message.body)
+        except Exception as exc:  # noqa: BLE001 - any failure of a channel is retried later
+            log.warning("outbox %s (%s) not delivered: %s", message.id, message.channel, exc)
+            with transaction(sessions) as session:
+                outbox.mark_failed(session, settings, message.id, self.owner, self.platform.now(), str(exc))
+            return False
+        with transaction(sessions) as session:
+            outbox.mark_sent(session, message.id, self.owner, self.platform.now())
+        return True
+
+
 def run_forever(platform) -> None:
     """Block: fire timers every ``SCHEDULER_INTERVAL_SECONDS``, check limits every ``ESCALATION_...``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
@@ -99,6 +199,12 @@ def run_forever(platform) -> None:
     scheduler.add_job(TimeLimitWorker(platform).tick, "interval",
                       seconds=platform.settings.ESCALATION_INTERVAL_SECONDS,
                       max_instances=1, coalesce=True, id="time_limits")
+    scheduler.add_job(ExchangeWorker(platform).tick, "interval", seconds=platform.settings.SPGL_INTERVAL_SECONDS,
+                      max_instances=1, coalesce=True, id="spgl_exchange")
+    scheduler.add_job(lambda: purge_idempotency_keys(platform), "interval", minutes=10,
+                      max_instances=1, coalesce=True, id="idempotency_keys")
+    scheduler.add_job(OutboxWorker(platform).tick, "interval", seconds=platform.settings.NOTIFY_INTERVAL_SECONDS,
+                      max_instances=1, coalesce=True, id="outbox")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import EngineError, FormValidationError, ProcessDefinitionError, SpecNotFound, TaskStateError
 
+from . import idempotency
 from .db import transaction
 from .errors import AppError, InvalidInput
 from .platform import Platform
@@ -30,8 +31,14 @@ def platform() -> Platform:
 
 @contextmanager
 def unit_of_work(write: bool = True) -> Iterator[Session]:
-    """One transaction for one request: committed on success, rolled back on error."""
+    """One transaction for one request: committed on success, rolled back on error.
+
+    The first write transaction of an API request with an ``Idempotency-Key`` claims the key
+    in the same transaction (``app.idempotency``).
+    """
     with transaction(platform().sessions, write=write) as session:
+        if write:
+            idempotency.claim(session, platform())
         yield session
 
 
@@ -144,6 +151,10 @@ def register_errors(app: Flask) -> None:
         if isinstance(exc, ProcessDefinitionError):
             fields = {str(i): p for i, p in enumerate(exc.problems)} or None
         return error_body(status, exc.code, exc.message, fields, getattr(exc, "problems", None))
+
+    @app.errorhandler(idempotency.Replay)
+    def _replay(exc: idempotency.Replay):
+        return exc.response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

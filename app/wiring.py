@@ -22,6 +22,9 @@ from .db import make_engine, make_session_factory
 from .hooks import Hooks
 from .platform import Platform
 from .services.catalogue import decisions
+from .services.intermediary import contracts as intermediary_contracts
+from .services.notify import messages as notify_messages
+from .services.planning import generation as planning_generation
 from .services.timelimits import handlings, itemclock, supervision
 
 
@@ -32,6 +35,17 @@ def subscribe(hooks: Hooks) -> None:
     hooks.subscribe("task_completed", handlings.on_task_completed)       # item handling state, clock
     hooks.subscribe("task_completed", supervision.on_task_completed)     # 督办 ends with its item
     hooks.subscribe("run", decisions.after_run)                          # decided items, 告知承诺, 容缺
+    # planning (项目策划生成) and intermediary (中介服务): after the item clock, so their due times stand
+    hooks.subscribe("starting", planning_generation.on_starting)         # stage 1 takes the planning result
+    hooks.subscribe("task_opened", planning_generation.on_task_opened)   # departments' opinions are due
+    hooks.subscribe("task_completed", planning_generation.on_task_completed)  # items checked, revised site
+    hooks.subscribe("run", planning_generation.after_run)                # the result (策划生成结果)
+    hooks.subscribe("task_opened", intermediary_contracts.on_task_opened)     # the firm's tasks to the firm
+    hooks.subscribe("task_completed", intermediary_contracts.on_task_completed)  # the contract row
+    # notify (issue 11): the message centre and the outbox, after the due time is set
+    hooks.subscribe("task_opened", notify_messages.on_task_opened)       # new task, correction, 督办
+    hooks.subscribe("finished", notify_messages.on_finished)             # result issued
+    hooks.subscribe("notice_raised", notify_messages.on_notice_raised)   # deadline warning, overdue
 
 
 def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Platform:

@@ -97,9 +97,10 @@ def plan_helpers(catalog) -> dict[str, HelperFactory]:
             application = context.get("application")
             signed = application.get("commitments") if isinstance(application, dict) else None
             signed = set(signed) if isinstance(signed, list) else set()
-            seen: set[str] = set()
+            # a planning-generation result (项目策划生成) settled some items and requires others
+            seen: set[str] = {c for c in context.get("settled_items") or () if isinstance(c, str)}
             plan = []
-            for name in names:
+            for name in (*names, "required_items"):
                 for code in context.get(name) or ():
                     if code in seen:
                         continue

@@ -26,6 +26,8 @@ from .serializer import SERIALIZER_VERSION, dump_state, load_state
 from .specs import SpecBundle, SpecCache
 from .timers import parse_instant, retime_deadline_timers
 
+_ACTIVE = (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
+
 
 @dataclass(frozen=True)
 class UserTaskView:
@@ -148,6 +150,24 @@ class Runtime:
             if event.event_type.endswith(("TimerEventDefinition", "TimeDateEventDefinition")) and event.value:
                 due.append(parse_instant(event.value))
         return min(due) if due else None
+
+    @staticmethod
+    def element_marks(workflow: BpmnWorkflow) -> dict[str, list[str]]:
+        """The BPMN element ids of the top level that are done and that are active (the diagram's marks).
+
+        Only the top-level workflow's own task map is read (``workflow.tasks``), never the
+        subprocesses': the diagram shows the top level.
+        """
+        done, active = set(), set()
+        for task in workflow.tasks.values():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.COMPLETED:
+                done.add(bpmn_id)
+            elif task.state in _ACTIVE:
+                active.add(bpmn_id)
+        return {"done": sorted(done - active), "active": sorted(active)}
 
     @staticmethod
     def outcome(workflow: BpmnWorkflow) -> Outcome | None:

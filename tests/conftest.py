@@ -33,10 +33,20 @@ from app.models import SpecialProcedure, SupervisionNotice  # noqa: E402,I001  (
 from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: E402,I001  (issue 3)
 
 from app.models import RateEvent, UserSession  # noqa: E402,I001  (security: sessions, rate limits)
+from app.models import ExchangeOverride, ExchangePush, ExchangeRow  # noqa: E402,I001  (SPGL exchange book)
+from app.models import HistoryRun, HistoryWorker  # noqa: E402,I001  (oversight: generated history runs)
+from app.models import Notification, OutboxMessage, UserContact  # noqa: E402,I001  (notify)
+from app.models import MaterialVersion, StageDraft  # noqa: E402,I001  (applicants: drafts, material versions)
+from app.models import IntermediaryService, PlanningProposal  # noqa: E402,I001  (planning, intermediary)
 
-MUTABLE = (RateEvent, UserSession, Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
+MUTABLE = (RateEvent, UserSession, OutboxMessage, Notification, UserContact, MaterialVersion, StageDraft,
+           HistoryWorker, HistoryRun, ExchangePush, ExchangeRow, ExchangeOverride,
+           IntermediaryService, PlanningProposal,
+           Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,
            Material, LoginFailure, SupervisionNotice, SpecialProcedure, ItemHandlingEvent, ItemHandling, HumanTask,
            AuditEvent, ProcessInstance, Project, ApiToken)
+from app.models import IdempotencyKey  # noqa: E402,I001  (issue 13: safe retries)
+MUTABLE = (IdempotencyKey, *MUTABLE)
 
 
 def _postgres_schema_url() -> str:
@@ -78,7 +88,8 @@ class FrozenClock:
 
 
 def _build(url: str, clock: FrozenClock | None = None):
-    settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="test")
+    spgl = url.replace(".db", "-spgl.db") if url.startswith("sqlite") else url  # the SPGL front database
+    settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="test", SPGL_URL=spgl)
     upgrade(url)
     platform = build_platform(settings, clock=clock)
     with transaction(platform.sessions) as session:

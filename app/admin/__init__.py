@@ -16,4 +16,4 @@ def _script_text():
     return {"ui_text": ui_text}
 
 
-from . import views  # noqa: E402,F401  (routes register on bp)
+from . import exchange, views  # noqa: E402,F401  (routes register on bp)

@@ -7,6 +7,7 @@ import time
 
 from flask import Blueprint, g, request
 
+from .. import idempotency
 from ..errors import Forbidden, Unauthorized
 from ..services.people import accounts
 from ..web import platform, unit_of_work
@@ -26,7 +27,15 @@ def _authenticate():
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
     g.user, g.token_id = _user_for(token.strip())
+    if request.method == "POST":  # a retry with the same Idempotency-Key gets the first answer
+        return idempotency.begin(platform(), g.user)
     return None
+
+
+@bp.after_request
+def _record_answer(response):
+    """Keep the answer of a request that claimed an ``Idempotency-Key``."""
+    return idempotency.finish(platform(), response)
 
 
 #: Verified tokens are remembered for a few seconds per process: one query less per
@@ -64,6 +73,8 @@ def require_role(*roles: str) -> None:
 from . import (  # noqa: E402,F401  (routes register on bp)
     auth,
     codes,  # 三级工程码: sub-projects, units and sections
+    exports,  # event logs (XES, OCEL 2.0) and the SPGL exchange
+    notifications,  # the message centre
     openapi,  # the OpenAPI document
     portal,  # the portal's and workbench's twins
     projects,

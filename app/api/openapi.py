@@ -83,6 +83,9 @@ ENTERPRISE_BODY = _body(("enterprise_name", "credit_code", "username", "display_
                         username=_text(40), display_name=_text(100), password=_text(128),
                         password_confirm=_text(128))
 NAMES = {"type": "array", "items": _text(100, minLength=1), "minItems": 1}
+EXPORT_PARAMS = tuple(_param(name, where="query", text=text) for name, text in (
+    ("from", "ISO 8601 start (default: a year before to)"), ("to", "ISO 8601 end (default: now)"),
+    ("division", "division code; supervisors: their own city"), ("item", "item code"), ("stage", "stage key")))
 
 
 def _paths() -> dict[str, dict]:
@@ -240,6 +243,22 @@ def _paths() -> dict[str, dict]:
         "/routing/reroute": {"post": _op("Move open tasks to the units their routes now name", "reference",
                                          body=_body(role=_text(30), division=_text(12)))},
         "/stats": {"get": _op("Counts of projects, items handled, open tasks, overdue items", "reference")},
+        # -- exchange: event-log exports (analysts, supervisors) and the SPGL exchange (administrators) --
+        "/exports/events.xes": {"get": _op("The trail as XES (IEEE 1849), one trace per item handling, streamed",
+                                           "exchange", *EXPORT_PARAMS)},
+        "/exports/events.ocel.json": {"get": _op("The trail as OCEL 2.0 JSON (projects, stage instances, item "
+                                                 "handlings, departments), streamed", "exchange", *EXPORT_PARAMS)},
+        "/exchange": {"get": _op("SPGL rows per table and state, the queue and the failures", "exchange")},
+        "/exchange/runs": {"post": _op("One exchange run now (audited)", "exchange")},
+        "/exchange/rows/{row_id}/corrections": {"post": _op("Correct one field {field, value} of a row", "exchange",
+                                                            _param("row_id", "integer"), body=OBJECT)},
+        "/exchange/codes": {"get": _op("The SPGL code tables", "exchange")},
+        "/exchange/codes/{table}/{code}": {"put": _op("Add or change a code {name, active?, default?}", "exchange",
+                                                      _param("table"), _param("code"), body=OBJECT)},
+        "/notifications": {"get": _op("My notifications, newest first, with the unread count", "notifications",
+                                      _param("unread", where="query"), _param("lang", where="query"))},
+        "/notifications/{notification_id}/read": {"post": _op("Mark one of my notifications read", "notifications",
+                                                              _param("notification_id", "integer"))},
         "/openapi.json": {"get": _op("This document", "reference", public=True, errors=())},
     }
 

@@ -65,6 +65,9 @@ class ProcessInstance(Base):
     timer_claim_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The diagram's marks, ``{"done": [...], "active": [...]}`` (BPMN element ids of the top level),
+    #: written by every save so that no read has to load the state (NULL: saved before they existed).
+    marks: Mapped[str | None] = mapped_column(Text, deferred=True)
     project = relationship("Project", back_populates="instances", lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}

@@ -137,8 +137,10 @@ def _task_page(session, row, values, errors, status=200):
     context = progress_context(session, project, str(instance.id), "officer.diagram")
     procedures = special_procedures.procedures_of(session, row.handling_id) if row.handling_id else []
     decided = workbench.decided_items(session, platform(), instance) if row.lane_role == "window" else []
+    from ..platforms.panels import task_panels  # planning opinions and conditions, intermediary reports
     return render_template("officer/task.html", task=row, instance=instance, project=project, stage=stage,
                            can_act=tasks.may_complete(g.user, row),
+                           **task_panels(session, row),
                            decided=decided, recheck=workbench.recheck(session, platform(), row),
                            previewable=PREVIEWABLE,
                            procedures=procedures, procedure_kinds=special_procedures.KINDS,
@@ -173,7 +175,9 @@ def project(code: str):
     with unit_of_work(write=False) as session:
         found = projects.visible_project(session, g.user, code)
         context = progress_context(session, found, request.args.get("instance"), "officer.diagram")
-        return render_template("officer/progress.html", project=found, **context)
+        from ..services.planning.generation import proposal_of  # whether it was generated (项目策划生成)
+        return render_template("officer/progress.html", project=found, planning=proposal_of(session, found),
+                               **context)
 
 
 add_diagram_routes(bp)

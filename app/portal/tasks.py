@@ -66,6 +66,9 @@ def task(task_id: int):
     if request.method == "GET":
         with unit_of_work(write=False) as session:
             row = tasks.visible_task(session, g.user, task_id)
+            if row.process_id == "intermediary_service":  # rating a service: on the service's own page
+                from ..services.intermediary.contracts import service_of_task
+                return redirect(url_for("services.service", service_id=service_of_task(session, row).id))
             return _task_page(session, row, {}, {})
     result = submit_task_form(task_id)
     if result.refused is not None:

@@ -11,11 +11,13 @@ message}``; a deployment with any problem is refused.  The rules:
     every user task names a form (``formJsonSchemaFilename``) that exists; a
     start event's ``applicationFormSchemaFilename``, when given, exists too.
 ``item``
-    every department review (a user task whose lane is not ``window`` or
-    ``applicant``) names a catalogue item (``item_code``), or names with
-    ``item_data`` the task data item that holds its item ``{code, name}`` (a
-    multi-instance review over decided items); every ``item_code`` given
-    anywhere resolves in the catalogue.
+    every department review (a user task whose lane is not ``window``,
+    ``applicant`` or ``intermediary``) names a catalogue item (``item_code``), or
+    names with ``item_data`` the task data item that holds its item ``{code, name}``
+    (a multi-instance review over decided items), or says with ``review`` =
+    ``planning`` that it gives a department's planning opinion (项目策划生成), which
+    reviews a proposal, not an item; every ``item_code`` given anywhere resolves
+    in the catalogue.
 ``gateway``
     an exclusive or inclusive gateway with more than one outgoing flow, or with
     a conditional one, has a default flow; every other outgoing flow has a
@@ -88,7 +90,9 @@ KNOWN_EXTENSIONS = frozenset({
     "signalButtonLabel", "allowGuest", "guestConfirmation",
 })
 #: Lanes whose user tasks are not department reviews of a catalogue item.
-FRONT_OFFICE = frozenset({"window", "applicant"})
+FRONT_OFFICE = frozenset({"window", "applicant", "intermediary"})
+#: The ``review`` property of a department's opinion on a planning proposal (no catalogue item).
+PLANNING_REVIEW = "planning"
 _UNQUOTED_ISO = re.compile(r"^\s*(R\d*/)?P(\d|T\d)[0-9YMWDTHS.,]*\s*$|^\s*\d{4}-\d\d-\d\dT")
 _QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
@@ -192,7 +196,7 @@ def _lint_user_task(task, file, context, lane, has_lanes) -> Iterator[dict]:
     elif form not in context.forms:
         yield problem("form", file, task, f"表单 {form!r} 不存在", f"form {form!r} does not exist")
     if (lane is not None and lane not in context.front_office and not properties.get("item_code")
-            and not properties.get("item_data")):
+            and not properties.get("item_data") and properties.get("review") != PLANNING_REVIEW):
         yield problem("item", file, task, f"部门审查任务（泳道 {lane}）未指定事项 item_code",
                       f"department review in lane {lane!r} names no catalogue item (item_code)")
 

@@ -13,6 +13,8 @@ def test_demo_run_finishes_every_stage_and_check_is_clean(app, platform):
     assert "all stages approved" in result.output
     for name in ("立项用地规划许可", "工程建设许可", "施工许可", "竣工验收", "并行推进"):
         assert f"{name}: approved" in result.output
+    assert "planning generation: generated after 2 rounds" in result.output
+    assert "stage 3's drawing review read the report: 施工图审查机构审查报告（审查合格书）" in result.output
     with transaction(platform.sessions, write=False) as session:
         assert set(session.scalars(select(ProcessInstance.status))) == {"approved"}
     check = runner.invoke(args=["check"])

@@ -303,3 +303,22 @@ def test_administrators_declare_a_year(p, login, undeclared_2027):
     finally:
         p.calendar.path.write_bytes(original)
         p.calendar.reload()
+
+
+def test_warnings_and_overdue_items_reach_the_message_centre(p, login):
+    from app.models import Notification
+    start_review(p, "resume", 2024, 3, 4, 9)
+    worker = TimeLimitWorker(p)
+    p.clock.set(2024, 3, 13, 9)
+    assert worker.tick()["warned"] == 1
+    p.clock.set(2024, 3, 19, 0)
+    assert worker.tick()["overdue"] == 1
+    with transaction(p.sessions, write=False) as session:
+        names = {u.id: u.username for u in session.scalars(select(User))}
+        told = sorted((names[n.user_id], n.kind) for n in session.scalars(select(Notification))
+                      if n.kind in ("warning", "overdue"))
+    assert ("supervisor1", "warning") in told and ("supervisor1", "overdue") in told
+    assert ("planning_haikou", "warning") in told  # the officer working the item is warned too
+    assert not [who for who, kind in told if kind == "overdue" and who != "supervisor1"]
+    titles = [n["kind"] for n in login("supervisor1").get("/notifications").get_json()["notifications"]]
+    assert titles[:2] == ["overdue", "warning"]

@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass, field
 
 from lxml import etree
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -130,18 +129,15 @@ def diagram_xml(session: Session, spec_key: str) -> bytes | None:
 
 
 def diagram_marks(platform, instance: ProcessInstance) -> dict[str, list[str]]:
-    """The BPMN element ids of the instance's top level that are done and that are active."""
+    """The BPMN element ids of the instance's top level that are done and that are active.
+
+    Read from the row's ``marks`` (written by every save); only an instance saved before
+    marks existed has its state loaded, once, to compute them.
+    """
+    if instance.marks:
+        return json.loads(instance.marks)
     workflow = platform.runtime.load(instance.state, instance.spec_key, instance.serializer_version)
-    done, active = set(), set()
-    for task in workflow.get_tasks(state=TaskState.ANY_MASK):
-        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-        if task.workflow is not workflow or not bpmn_id:
-            continue
-        if task.state == TaskState.COMPLETED:
-            done.add(bpmn_id)
-        elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-            active.add(bpmn_id)
-    return {"done": sorted(done - active), "active": sorted(active)}
+    return platform.runtime.element_marks(workflow)
 
 
 def department_lanes(xml: bytes, catalog, english: bool = False) -> bytes:

@@ -111,6 +111,8 @@ def visible_project(session: Session, user: User, code: str) -> Project:
     unit or that have had a task routed to their unit; analysts and administrators all.
     """
     project = find_project(session, code)
+    if user.role == "intermediary":  # a firm sees its commissions (services.intermediary), not projects
+        raise NotFound(f"no project has code {code!r}")
     if user.role == "applicant" and project.enterprise_id != user.enterprise_id:
         raise NotFound(f"no project has code {code!r}")
     if user.role in ("window", "officer", "supervisor") and not _unit_takes_part(session, user, project):

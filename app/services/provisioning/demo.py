@@ -76,9 +76,19 @@ def task_answer(form: str | None, ref: int, today: dt.date, outcome: str | None 
     elif form == "utility_connection.schema.json":
         answer = {"outcome": outcome or "approve", "connection_plan": "就近接入市政管网",
                   "planned_connection_date": (today + dt.timedelta(days=10)).isoformat()}
+    elif form == "intermediary_accept.schema.json":
+        answer = {"outcome": outcome or "accept"}
+    elif form == "intermediary_delivery.schema.json":
+        return {"conclusion": outcome or "qualified", "summary": "成果符合委托要求", "report_number": f"中介{ref:06d}"}
+    elif form == "service_rating.schema.json":
+        return {"score": 5, "comment": "按时交付，质量良好"}
+    elif form == "planning_review.schema.json":
+        answer = {"outcome": outcome or "agree"}
+    elif form == "planning_revise.schema.json":
+        return {"outcome": outcome or "resubmit", "note": "已按各部门意见调整选址"}
     else:
         answer = {"outcome": outcome or "approve"}
-    if answer["outcome"] not in ("approve", "accept", "complete", "confirm"):
+    if answer["outcome"] not in ("approve", "accept", "complete", "confirm", "agree"):
         answer["opinion"] = "请补充完善相关材料" if answer["outcome"] in ("correct", "insufficient") else "不符合要求"
     else:
         answer["opinion"] = "同意"

@@ -76,7 +76,7 @@ class DemoAccount:
 
     username: str
     display_name: str
-    kind: str  # the account's user role: applicant, window, officer, analyst, supervisor, admin
+    kind: str  # the account's user role: applicant, window, officer, intermediary, analyst, supervisor, admin
     lane: str | None = None  # the lane role it works (officers and windows)
     division: str | None = None  # the city it serves
     unit_code: str | None = None
@@ -95,7 +95,9 @@ def demo_accounts(platform) -> list[DemoAccount]:
             name = f"{unit.name} {catalog.roles[role].name}"  # the department's name, never its role code
             accounts.append(DemoAccount(f"{role}_{city}", name, "window" if role == "window" else "officer",
                                         role, division, unit.code, unit.name))
-    accounts += [DemoAccount("analyst1", "流程分析员", "analyst"),
+    accounts += [DemoAccount("agency1", "海南琼岛施工图审查中心 审查员", "intermediary"),  # 中介服务
+                 DemoAccount("agency2", "海南椰城工程咨询 咨询员", "intermediary"),
+                 DemoAccount("analyst1", "流程分析员", "analyst"),
                  DemoAccount("supervisor1", "海口审批督办", "supervisor", None, "460100", window.code, window.name),
                  DemoAccount("admin", "系统管理员", "admin")]
     return accounts
@@ -123,11 +125,16 @@ def seed_demo(session: Session, platform) -> list[User]:
         session.add(enterprise)
         session.flush()
     units = dict(session.execute(select(Unit.code, Unit.id)).all())
+    from . import portal_platforms
+    portal_platforms.seed_zones(session, platform)
+    firms = list(portal_platforms.seed_firms(session, platform).values())  # agency1, agency2 work for them
     users = []
     for account in demo_accounts(platform):
         extra = {}
         if account.kind == "applicant":
             extra["enterprise_id"] = enterprise.id
+        if account.kind == "intermediary":
+            extra["enterprise_id"] = firms[int(account.username[-1]) - 1]
         if account.unit_code:
             extra["unit_id"] = units.get(account.unit_code)
         if account.lane:

@@ -73,6 +73,7 @@ def notify(session: Session, platform, handling: ItemHandling, kind: str, messag
                                project_code=handling.project_code, item_code=handling.item_code,
                                kind=kind, message=message, created_at=platform.now())
     session.add(notice)
+    platform.hooks.emit("notice_raised", session, platform, notice)  # the message centre and outbox
     return notice
 
 

@@ -71,6 +71,7 @@ def save(session: Session, platform: Platform, instance: ProcessInstance, workfl
     instance.state = runtime.dump(workflow)
     instance.serializer_version = SERIALIZER_VERSION
     instance.next_timer_at = runtime.next_timer_due(workflow)
+    instance.marks = json.dumps(runtime.element_marks(workflow), separators=(",", ":"))
     outcome = runtime.outcome(workflow)
     if outcome is not None and instance.status == "running":
         instance.status = END_STATUS.get(outcome.end_event or "", "completed")
@@ -78,6 +79,7 @@ def save(session: Session, platform: Platform, instance: ProcessInstance, workfl
         instance.completed_at = platform.now()
         audit.record(session, platform, "stage_finished", instance=instance,
                      detail={"stage": instance.stage_key, "status": instance.status})
+        platform.hooks.emit("finished", session, platform, instance)  # the result's notifications
     tasks.sync_human_tasks(session, platform, instance, runtime.ready_user_tasks(workflow))
     platform.hooks.emit("run", session, platform, instance, workflow)  # decided items, 告知承诺, 容缺
     try:

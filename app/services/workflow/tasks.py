@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 OFFICER_ROLES = {"window", "officer", "supervisor"}
 SUPERVISOR = "supervisor"  # HumanTask.audience of supervision (督办) tasks
+#: Lanes routed to an enterprise that is not the project's: the commissioned intermediary (中介服务).
+FIRM_LANES = {"intermediary"}
 
 
 def sync_human_tasks(session: Session, platform: Platform, instance: ProcessInstance,
@@ -50,6 +52,8 @@ def _sync(session: Session, platform: Platform, instance: ProcessInstance,
                         audience=SUPERVISOR if view.properties.get("audience") == SUPERVISOR else None)
         if view.lane == "applicant":
             row.enterprise_id = project.enterprise_id
+        elif view.lane in FIRM_LANES:
+            pass  # a ``task_opened`` subscriber routes it to the firm the applicant commissioned
         elif view.lane:
             row.unit_id = routing.resolve(session, view.lane, project.division_code)
         platform.hooks.emit("task_opened", session, platform, instance, row)  # due time, item handling
@@ -78,8 +82,9 @@ def may_see(user: User, row: HumanTask) -> bool:
         return True
     if row.audience == SUPERVISOR:  # supervision tasks: the supervisors of the unit only
         return user.role == SUPERVISOR and user.unit_id is not None and row.unit_id == user.unit_id
-    if row.enterprise_id is not None:
-        return user.role == "applicant" and user.enterprise_id == row.enterprise_id
+    if row.enterprise_id is not None:  # the project's enterprise, or the intermediary it commissioned
+        role = "intermediary" if row.lane_role in FIRM_LANES else "applicant"
+        return user.role == role and user.enterprise_id == row.enterprise_id
     if user.role not in OFFICER_ROLES or user.unit_id is None or row.unit_id != user.unit_id:
         return False
     return not user.lanes or row.lane_role in user.lanes
@@ -176,7 +181,9 @@ def inbox(session: Session, user: User, page: int = 1, page_size: int = 50,
         raise InvalidInput(f"sort must be one of {', '.join(INBOX_SORTS)}", {"sort": "invalid"})
     query = select(HumanTask).where(HumanTask.status == "open", *where)
     if user.role == "applicant":
-        query = query.where(HumanTask.enterprise_id == user.enterprise_id)
+        query = query.where(HumanTask.enterprise_id == user.enterprise_id, HumanTask.lane_role.not_in(FIRM_LANES))
+    elif user.role == "intermediary":
+        query = query.where(HumanTask.enterprise_id == user.enterprise_id, HumanTask.lane_role.in_(FIRM_LANES))
     elif user.role in OFFICER_ROLES and user.unit_id is not None:
         query = query.where(HumanTask.unit_id == user.unit_id)
         if user.lanes:

@@ -1,0 +1,114 @@
+"""``python -m bench.profile [stage1|five] [--seconds N]``: where a completion request spends its time.
+
+Drives the chosen workload through the Flask test client (the whole request
+path: auth, routing, services, engine, SQL on PostgreSQL, JSON) and profiles
+only the completion requests with pyinstrument; prints the call tree and the
+number of SQL statements per completion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+
+from sqlalchemy import event
+
+from app import create_app
+from app.services.provisioning import demo
+from app.stages import BY_KEY
+
+from .__main__ import drop_schema, postgres_schema
+from .http_load import PASSWORD, deploy_minimal_flow, officer_for
+from .lifecycle import make_platform
+
+
+class _P:
+    name = "剖析项目"
+    investment_type = "ratification"
+
+
+def main() -> None:
+    from pyinstrument import Profiler
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("workload", choices=["stage1", "five"], nargs="?", default="five")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--cpu", action="store_true",
+                        help="cProfile on process CPU time instead (not skewed by a busy machine)")
+    parser.add_argument("--sort", default="cumulative", help="pstats order with --cpu (cumulative, tottime)")
+    parser.add_argument("--sql", action="store_true", help="print the statements of the last completion")
+    args = parser.parse_args()
+    url, schema = postgres_schema()
+    try:
+        platform = make_platform(url)
+        if args.workload == "five":
+            deploy_minimal_flow(platform)
+        app = create_app(platform.settings, platform=platform)
+        client = app.test_client()
+        tokens: dict[str, str] = {}
+
+        def call(method, path, user, body=None):
+            if user not in tokens:
+                answer = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})
+                tokens[user] = answer.get_json()["token"]
+            return client.open(f"/api/v1{path}", method=method, json=body,
+                               headers={"Authorization": f"Bearer {tokens[user]}"})
+
+        statements, last = [0], []
+
+        def count(conn, cursor, statement, *rest):
+            statements[0] += 1
+            if not args.sql:
+                return
+            import traceback
+            here = [f"{f.filename.split('/work/wt13/')[-1]}:{f.lineno} {f.name}" for f in traceback.extract_stack()
+                    if "/work/wt13/app/" in f.filename or "/work/wt13/engine/" in f.filename]
+            last.append(statement.split("\n")[0][:90] + "  <- " + " > ".join(here[-3:]))
+
+        event.listen(platform.sessions.kw["bind"], "before_cursor_execute", count)
+        if args.cpu:
+            import cProfile
+            profiler = cProfile.Profile(time.process_time)
+            profiler.stop = profiler.disable
+            profiler.start = profiler.enable
+        else:
+            profiler = Profiler(interval=0.0005)
+        today = dt.date.today()
+        completions, sql, busy = 0, 0, 0.0
+        deadline = time.perf_counter() + args.seconds
+        while time.perf_counter() < deadline:
+            code = call("POST", "/projects", "applicant1", {"name": "剖析项目", "division": "460100",
+                                                            "investment_type": "ratification"}).get_json()["code"]
+            call("POST", f"/projects/{code}/stages/initiation/applications", "applicant1",
+                 {"data": demo.stage_application(BY_KEY["initiation"], _P, today)})
+            while tasks := call("GET", f"/tasks?project={code}", "admin").get_json()["tasks"]:
+                for task in tasks:
+                    body = {"data": demo.task_answer(task["form"], task["id"], today)}
+                    user = officer_for(task["lane"])
+                    call("GET", "/tasks?page_size=1", user)  # the token is verified outside the profile
+                    before, start = statements[0], time.perf_counter()
+                    last.clear()
+                    profiler.start()
+                    answer = call("POST", f"/tasks/{task['id']}/complete", user, body)
+                    profiler.stop()
+                    busy += time.perf_counter() - start
+                    sql += statements[0] - before
+                    assert answer.status_code == 200, answer.get_json()
+                    completions += 1
+        print(f"{completions} completions, {busy / completions * 1000:.1f} ms each in-process, "
+              f"{sql / completions:.1f} SQL statements each")
+        if args.sql:
+            print("\n".join(last))
+        if args.cpu:
+            import pstats
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
+        else:
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+    finally:
+        if schema:
+            drop_schema(schema)
+
+
+if __name__ == "__main__":
+    main()

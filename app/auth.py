@@ -1,8 +1,10 @@
 """Browser sessions: who is logged in, and one guard per blueprint.
 
-Pages use a signed, HTTP-only session cookie holding the user's id; the API
-uses bearer tokens instead (``app.api``).  ``guard_blueprint`` installs the
-access rule of a whole blueprint in one place.
+The signed, HTTP-only cookie holds only a random session token (``sid``); the session itself
+(user, created, last seen, revoked) lives on the server (``services.security.sessions``), so a
+cookie says nothing about the account and ends when the server ends it.  The API uses bearer
+tokens instead (``app.api``).  ``guard_blueprint`` installs the access rule of a whole blueprint
+in one place.
 """
 
 from __future__ import annotations
@@ -14,35 +16,51 @@ from flask import Blueprint, Flask, abort, g, redirect, request, session, url_fo
 
 from .db import transaction
 from .models import User
+from .services.security import sessions
 
 
 def load_user() -> None:
     """Put the logged-in user (or None) on ``g.user`` for page requests."""
-    if request.blueprint == "api":
+    if request.blueprint == "api" or request.endpoint == "static":
         return
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is None:
+    token = session.get("sid")
+    if token is None:
+        if "user_id" in session or "pw" in session:  # a cookie of the old kind: never honoured
+            session.clear()
         return
     from .web import platform
+    now = platform().now()
     with transaction(platform().sessions, write=False) as s:
-        user = s.get(User, user_id)
-    if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+        row = sessions.find(s, platform().settings, token, now)
+        user, row_id, stale = (row.user, row.id, sessions.needs_touch(row, now)) if row else (None, None, False)
+    if user is None:
         session.clear()
         return
+    if stale:
+        with transaction(platform().sessions) as s:
+            sessions.touch(s, row_id, now)
     g.user = user
 
 
 def login_user(user: User) -> None:
-    """Start a fresh session for ``user`` (the session id changes on login)."""
+    """Start a fresh server-side session for ``user`` (a new token: no fixation)."""
+    from .web import platform
+    with transaction(platform().sessions) as s:
+        token = sessions.open_session(s, user, platform().now(), request.remote_addr or "",
+                                      request.headers.get("User-Agent", ""))
     session.clear()
-    session["user_id"] = user.id
-    session["pw"] = user.password_hash[-16:]  # a password change ends other sessions
+    session["sid"] = token
     session.permanent = True
 
 
 def logout_user() -> None:
-    """End the session."""
+    """End the session on the server and forget the cookie."""
+    from .web import platform
+    token = session.get("sid")
+    if token:
+        with transaction(platform().sessions) as s:
+            sessions.revoke(s, token, platform().now())
     session.clear()
 
 

@@ -27,7 +27,7 @@ class Settings:
     """Platform settings; ``Settings.from_env()`` applies ``HN_*``/``DATABASE_URL`` overrides."""
 
     DATABASE_URL: str = f"sqlite:///{ROOT / 'var' / 'approval.db'}"
-    SECRET_KEY: str = "change-me-in-production"
+    SECRET_KEY: str = ""  # empty: generated once into SECRET_KEY_FILE (security, app/services/security/keys.py)
     PROCESSES_DIR: str = str(ROOT / "processes")
     FORMS_DIR: str = str(ROOT / "forms")
     CATALOG_DIR: str = str(ROOT / "catalog")
@@ -45,7 +45,17 @@ class Settings:
     UPLOAD_DIR: str = str(ROOT / "var" / "uploads")
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
-    LOGIN_WINDOW_MINUTES: int = 10
+    LOGIN_WINDOW_MINUTES: int = 60
+    # -- security (issue 9): signing key, sessions, throttling, proxies, canonical address --------
+    SECRET_KEY_FILE: str = str(ROOT / "var" / "secret_key")
+    SESSION_IDLE_MINUTES: int = 120
+    SESSION_MAX_HOURS: int = 12
+    LOGIN_BACKOFF_SECONDS: int = 30
+    LOGIN_BACKOFF_MAX_SECONDS: int = 900
+    LOGIN_ACCOUNT_MAX_FAILURES: int = 20
+    REGISTER_PER_HOUR: int = 5
+    TRUSTED_PROXIES: int = 0  # how many reverse proxies in front set X-Forwarded-* (0: trust none)
+    BASE_URL: str = "http://127.0.0.1:8000"  # the canonical address of absolute links and the QR image
     # -- exchange: the SPGL front database (HN_SPGL_URL), the push job, the national simulator --
     SPGL_URL: str = f"sqlite:///{ROOT / 'var' / 'spgl.db'}"
     SPGL_INTERVAL_SECONDS: float = 300.0

@@ -32,6 +32,7 @@ class Field:
     error: str = ""
     rows: int = 3
     columns: list[str] = field(default_factory=list)
+    readonly: bool = False  # shown, not typed: e.g. the applicant fields taken from the enterprise's record
 
 
 def choices_of(prop: Mapping[str, Any]) -> list[tuple[str, str]]:

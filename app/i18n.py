@@ -69,8 +69,8 @@ def switch(code: str):
     """Remember the chosen language and go back."""
     if code in LANGUAGES:
         session["lang"] = code
-    target = request.args.get("next", "/")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    from .services.security.redirects import safe_next
+    return redirect(safe_next(request.args.get("next")) or "/")
 
 
 def init_app(app: Flask) -> None:

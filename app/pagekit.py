@@ -14,13 +14,13 @@ from .errors import AppError
 from .i18n import is_english
 from .services.people import materials, progress, projects
 from .services.workflow import instances, tasks
-from .web import platform, unit_of_work
+from .web import platform, unit_of_work, whole_number
 
 
 def page_number() -> int:
     """The ``page`` query argument (1 when missing or nonsense)."""
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= 100000 else 1
+    return whole_number(raw, 1, 100000) or 1
 
 
 def form_fields(form_name: str, values: dict | None = None, errors: dict | None = None) -> list:
@@ -52,7 +52,7 @@ def material_response(material) -> Response:
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype=material.content_type, as_attachment=True,
-                     download_name=material.original_name, max_age=0)
+                     download_name=materials.typed_name(material.original_name, material.content_type), max_age=0)
 
 
 #: Material types a browser shows in the page itself (PDF viewer, image).
@@ -65,7 +65,7 @@ def material_preview_response(material) -> Response:
     if material.content_type not in PREVIEWABLE or not path.is_file():
         abort(404)
     response = send_file(path, mimetype=material.content_type, as_attachment=False,
-                         download_name=material.original_name, max_age=0)
+                         download_name=materials.typed_name(material.original_name, material.content_type), max_age=0)
     # shown in a frame of our own page only; the type was judged by the file's first bytes
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
@@ -95,8 +95,8 @@ def progress_context(session, project, instance_arg: str | None = None,
     """Template values of the shared progress panel (the viewer fetches the diagram and its marks)."""
     view = progress.project_progress(session, platform(), project)
     shown = None
-    if instance_arg and instance_arg.isdigit():
-        shown = next((i for i in view.instances if i.id == int(instance_arg)), None)
+    if instance_arg and whole_number(instance_arg) is not None:
+        shown = next((i for i in view.instances if i.id == whole_number(instance_arg)), None)
     if shown is None:
         running = [i for i in view.instances if i.status == "running"]
         shown = running[0] if running else (view.instances[-1] if view.instances else None)

@@ -15,7 +15,7 @@ from engine.errors import EngineError, FormValidationError, ProcessDefinitionErr
 
 from . import idempotency
 from .db import transaction
-from .errors import AppError
+from .errors import AppError, InvalidInput
 from .platform import Platform
 
 log = logging.getLogger(__name__)
@@ -92,10 +92,47 @@ def error_page(status: int, message: str, fields: dict | None = None, framework:
 
 def json_body() -> dict:
     """The request's JSON object, or a 400 naming the problem."""
-    data = request.get_json(silent=True)
+    if not request.is_json:
+        raise AppError("the body must be a JSON object (Content-Type: application/json)")
+    try:
+        data = current_app.json.loads(request.get_data(cache=True))
+    except ValueError as exc:  # malformed, too deep, a lone surrogate (app.hardening)
+        raise AppError(f"the body is not acceptable JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise AppError("the body must be a JSON object (Content-Type: application/json)")
     return data
+
+
+ID_MAX = 2 ** 31 - 1  # ids are 32-bit integer columns on PostgreSQL
+
+
+def whole_number(raw, minimum: int = 0, maximum: int = ID_MAX) -> int | None:
+    """``raw`` (text or a JSON number) as an int within bounds, else None (``"²"`` and ``True`` are not numbers)."""
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+            return None
+        raw = int(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool) or not minimum <= raw <= maximum:
+        return None
+    return raw
+
+
+def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: int = ID_MAX) -> int | None:
+    """A whole-number query parameter (``default`` when absent); 422 naming it when it is not one."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = whole_number(raw, minimum, maximum)
+    if value is None:
+        raise InvalidInput(f"{name} must be a whole number from {minimum} to {maximum}", {name: "invalid"})
+    return value
+
+
+def canonical_url(endpoint: str, **values) -> str:
+    """An absolute link on the configured canonical address (``HN_BASE_URL``), never the request's Host."""
+    from flask import url_for
+    return platform().settings.BASE_URL.rstrip("/") + url_for(endpoint, **values)
 
 
 def register_errors(app: Flask) -> None:
@@ -103,7 +140,9 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        return error_body(exc.status, exc.code, exc.message, exc.fields)
+        response = error_body(exc.status, exc.code, exc.message, exc.fields)
+        retry_after = getattr(exc, "retry_after", None)
+        return (*response, {"Retry-After": str(retry_after)}) if retry_after else response
 
     @app.errorhandler(EngineError)
     def _engine_error(exc: EngineError):

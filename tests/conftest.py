@@ -32,13 +32,14 @@ from app.models import SpecialProcedure, SupervisionNotice  # noqa: E402,I001  (
 
 from app.models import Commitment, EngineeringCode, MaterialGap, StageItem, StagePlan  # noqa: E402,I001  (issue 3)
 
+from app.models import RateEvent, UserSession  # noqa: E402,I001  (security: sessions, rate limits)
 from app.models import ExchangeOverride, ExchangePush, ExchangeRow  # noqa: E402,I001  (SPGL exchange book)
 from app.models import HistoryRun, HistoryWorker  # noqa: E402,I001  (oversight: generated history runs)
 from app.models import Notification, OutboxMessage, UserContact  # noqa: E402,I001  (notify)
 from app.models import MaterialVersion, StageDraft  # noqa: E402,I001  (applicants: drafts, material versions)
 from app.models import IntermediaryService, PlanningProposal  # noqa: E402,I001  (planning, intermediary)
 
-MUTABLE = (OutboxMessage, Notification, UserContact, MaterialVersion, StageDraft,
+MUTABLE = (RateEvent, UserSession, OutboxMessage, Notification, UserContact, MaterialVersion, StageDraft,
            HistoryWorker, HistoryRun, ExchangePush, ExchangeRow, ExchangeOverride,
            IntermediaryService, PlanningProposal,
            Commitment, MaterialGap, StageItem, StagePlan, EngineeringCode,

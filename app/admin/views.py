@@ -15,7 +15,7 @@ from ..i18n import is_english
 from ..services.flows import deployments, versions
 from ..services.people import projects
 from ..services.workflow import migrations as instance_migrations
-from ..web import platform, unit_of_work
+from ..web import platform, unit_of_work, whole_number
 from . import bp
 
 
@@ -177,7 +177,7 @@ def migrations():
 def migrate():
     """Move the chosen instances; each result or refusal is shown."""
     version = request.form.get("version", type=int)
-    ids = [int(i) for i in request.form.getlist("instance") if i.isdigit()][:200]
+    ids = [n for i in request.form.getlist("instance") if (n := whole_number(i)) is not None][:200]
     if version is None or not ids:
         flash(_("请选择目标版本和至少一个办件实例"), "error")
         return redirect(url_for("admin.migrations"))

@@ -26,7 +26,7 @@ def _authenticate():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
-    g.user = _user_for(token.strip())
+    g.user, g.token_id = _user_for(token.strip())
     if request.method == "POST":  # a retry with the same Idempotency-Key gets the first answer
         return idempotency.begin(platform(), g.user)
     return None
@@ -39,7 +39,8 @@ def _record_answer(response):
 
 
 #: Verified tokens are remembered for a few seconds per process: one query less per
-#: request.  A deactivated account or an expired token is refused within TOKEN_CACHE_SECONDS.
+#: request.  A deactivated account, an expired token or one revoked by another worker is refused
+#: within TOKEN_CACHE_SECONDS; a revocation clears the cache of the worker that made it.
 TOKEN_CACHE_SECONDS = 10.0
 _TOKENS: dict[str, tuple[float, object]] = {}
 
@@ -50,11 +51,17 @@ def _user_for(token: str):
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     with unit_of_work(write=False) as session:
-        user = accounts.user_for_token(session, token, platform().now())
+        row = accounts.token_for(session, token, platform().now())
+        found = (row.user, row.id)
     if len(_TOKENS) > 10000:
         _TOKENS.clear()
-    _TOKENS[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, user)
-    return user
+    _TOKENS[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, found)
+    return found
+
+
+def forget_cached_tokens() -> None:
+    """Drop this process's verified-token cache (after a revocation: it takes effect at once here)."""
+    _TOKENS.clear()
 
 
 def require_role(*roles: str) -> None:

@@ -12,34 +12,80 @@ ERROR = {"$ref": "#/components/responses/Error"}
 OBJECT = {"type": "object"}
 
 
-def _param(name: str, kind: str = "string", where: str = "path", text: str = "") -> dict:
-    return {"name": name, "in": where, "required": where == "path", "schema": {"type": kind},
-            **({"description": text} if text else {})}
+ID = {"type": "integer", "minimum": 0, "maximum": 2 ** 31 - 1}  # ids: 32-bit columns
+
+
+def _param(name: str, kind: str = "string", where: str = "path", text: str = "", required: bool | None = None,
+           **schema: Any) -> dict:
+    """A parameter; path parameters are required, query parameters only when ``required``."""
+    spec = dict(ID) if kind == "integer" else {"type": kind}
+    spec.update(schema)
+    return {"name": name, "in": where, "required": where == "path" if required is None else required,
+            "schema": spec, **({"description": text} if text else {})}
+
+
+def _text(limit: int = 200, **extra: Any) -> dict:
+    return {"type": "string", "maxLength": limit, **extra}
+
+
+def _body(required: tuple[str, ...] = (), **properties: dict) -> dict:
+    """An object body with its properties (and no others)."""
+    return {"type": "object", "required": list(required), "properties": properties, "additionalProperties": False}
+
+
+#: What an answer's body is, for the operations that do not answer JSON.
+CONTENT = {"zip": {"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}},
+           "xml": {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}},
+           "file": {mime: {"schema": {"type": "string", "contentMediaType": mime}}
+                    for mime in ("application/pdf", "image/png", "image/jpeg", "application/ofd")}}
 
 
 def _op(summary: str, tag: str, *params: dict, body: dict | None = None, ok: str = "200", public: bool = False,
-        multipart: bool = False, errors: tuple[str, ...] = ("400", "401", "403", "404", "422")) -> dict:
-    """One operation with a JSON (or multipart) body and the error envelope on failure."""
+        multipart: bool = False, errors: tuple[str, ...] = ("400", "403", "404", "422"),
+        answer: str = "json", body_required: bool = True) -> dict:
+    """One operation with a JSON (or multipart) body and the error envelope on failure.
+
+    Every operation may answer 400 (a body or parameter no service could store, app.hardening)
+    and, unless public, 401 (no valid token).
+    """
+    if ok == "204":
+        success = {"description": "Done, no content"}
+    elif answer == "json":
+        success = {"description": "OK", "content": {"application/json": {"schema": OBJECT}}}
+    else:
+        success = {"description": "OK", "content": CONTENT[answer]}
     operation: dict[str, Any] = {"summary": summary, "tags": [tag], "parameters": list(params),
-                                 "responses": {ok: {"description": "OK", "content": {
-                                     "application/json": {"schema": OBJECT}}}}}
-    for status in errors:
-        if not (public and status in ("401", "403")):
-            operation["responses"][status] = ERROR
+                                 "responses": {ok: success}}
+    for status in sorted({"400", *errors, *(() if public else ("401",))}):
+        operation["responses"][status] = ERROR
     if body is not None:
         kind = "multipart/form-data" if multipart else "application/json"
-        operation["requestBody"] = {"required": True, "content": {kind: {"schema": body}}}
+        operation["requestBody"] = {"required": body_required, "content": {kind: {"schema": body}}}
     if public:
         operation["security"] = []
     return operation
 
 
 CODE, TASK = _param("code", text="project code (any level of the 三级工程码)"), _param("task_id", "integer")
-PAGE = _param("page", "integer", "query")
+PAGE = _param("page", "integer", "query", minimum=1)
+DATA_BODY = {"type": "object", "required": ["data"], "properties": {"data": {
+    "type": "object", "description": "the form's fields, as the form's JSON Schema (in the task or stage) says"}}}
+DATE_LIST = {"type": "array", "items": {"type": "string", "format": "date"}}
+PROJECT_BODY = _body(("name", "division", "investment_type"), name=_text(200, minLength=2),
+                     division=_text(12, description="division code, e.g. 460100"),
+                     investment_type={"enum": ["government", "ratification", "filing"]},
+                     flow_type={"type": "integer", "minimum": 1, "maximum": 10},
+                     code=_text(24, description="a project code already issued (checked against division and type)"),
+                     enterprise_id={**ID, "description": "the enterprise (windows and administrators)"})
+ENTERPRISE_BODY = _body(("enterprise_name", "credit_code", "username", "display_name", "password",
+                         "password_confirm"),
+                        enterprise_name=_text(200), credit_code=_text(18, description="GB 32100-2015"),
+                        username=_text(40), display_name=_text(100), password=_text(128),
+                        password_confirm=_text(128))
+NAMES = {"type": "array", "items": _text(100, minLength=1), "minItems": 1}
 EXPORT_PARAMS = tuple(_param(name, where="query", text=text) for name, text in (
     ("from", "ISO 8601 start (default: a year before to)"), ("to", "ISO 8601 end (default: now)"),
     ("division", "division code; supervisors: their own city"), ("item", "item code"), ("stage", "stage key")))
-DATA_BODY = {"type": "object", "required": ["data"], "properties": {"data": OBJECT}}
 
 
 def _paths() -> dict[str, dict]:
@@ -49,12 +95,24 @@ def _paths() -> dict[str, dict]:
                                           "properties": {"username": {"type": "string"},
                                                          "password": {"type": "string"}}}, public=True,
                                     errors=("400", "401", "422", "429"))},
+        "/auth/tokens": {"get": _op("The caller's own tokens that still work (ids and times, never the tokens)",
+                                    "accounts", errors=("401",))},
+        "/auth/tokens/{token_id}": {"delete": _op("Revoke one of the caller's own tokens", "accounts",
+                                                  _param("token_id", "integer"), ok="204",
+                                                  errors=("401", "404"))},
+        "/auth/password": {"post": _op("Change the caller's password; every session and token of the account ends",
+                                       "accounts", body={"type": "object", "required": ["current", "new", "confirm"],
+                                                         "properties": {"current": {"type": "string"},
+                                                                        "new": {"type": "string"},
+                                                                        "confirm": {"type": "string"}}},
+                                       ok="204", errors=("400", "401", "422"))},
         "/users": {"get": _op("Every account with role, unit and division (administrators)", "accounts")},
         "/me": {"get": _op("The caller's account", "accounts")},
         "/enterprises": {"post": _op("Register an enterprise (unified social credit code checked) and its applicant",
-                                     "accounts", body=OBJECT, ok="201", public=True, errors=("400", "422"))},
+                                     "accounts", body=ENTERPRISE_BODY, ok="201", public=True,
+                                     errors=("400", "422", "429"))},
         "/projects": {"get": _op("The caller's enterprise's projects (applicants)", "projects", PAGE),
-                      "post": _op("Declare a project; the response carries its code", "projects", body=OBJECT,
+                      "post": _op("Declare a project; the response carries its code", "projects", body=PROJECT_BODY,
                                   ok="201", errors=("400", "401", "403", "409", "422"))},
         "/projects/{code}": {"get": _op("A project with its stages, items, states and deadlines", "projects", CODE)},
         "/projects/{code}/stages/{key}/applications": {"post": _op(
@@ -71,26 +129,30 @@ def _paths() -> dict[str, dict]:
                                            "file": {"type": "string", "contentMediaType": "application/octet-stream"}}},
                         errors=("400", "401", "403", "404", "413", "422"))},
         "/projects/{code}/materials/{material_id}": {"get": _op("Download one material", "materials", CODE,
-                                                                _param("material_id", "integer"))},
+                                                                _param("material_id", "integer"),
+                                                                answer="file")},
         "/projects/{code}/applications/{instance_id}/withdraw": {"post": _op(
             "Withdraw a running stage application (BLZT 2)", "projects", CODE, _param("instance_id", "integer"),
-            errors=("401", "403", "404", "409"))},
+            errors=("403", "404", "409"))},
         "/projects/{code}/results": {"get": _op("Results issued for the finished applications", "projects", CODE)},
         "/public/projects/{code}": {"get": _op("Progress by code, public fields only", "public", CODE,
                                                public=True, errors=("404",))},
         "/tasks": {"get": _op("The caller's inbox, oldest deadline first", "tasks", PAGE,
-                              _param("page_size", "integer", "query"), _param("stage", where="query"),
+                              _param("page_size", "integer", "query", minimum=1, maximum=500),
+                              _param("stage", where="query"),
                               _param("item", where="query"), _param("project", where="query"),
-                              _param("light", where="query", text="green, yellow, red or none"))},
+                              _param("light", where="query", text="green, yellow, red or none",
+                                     enum=["green", "yellow", "red", "none"]))},
         "/tasks/claim": {"post": _op("Claim several tasks; says why others were not claimed", "tasks",
                                      body={"type": "object", "required": ["ids"], "properties": {
                                          "ids": {"type": "array", "items": {"type": "integer"}}}})},
         "/tasks/{task_id}": {"get": _op("A task with its form's JSON Schema and the application", "tasks", TASK)},
-        "/tasks/{task_id}/claim": {"post": _op("Hold a task (409 when someone else holds it)", "tasks", TASK,
-                                               errors=("401", "404", "409"))},
-        "/tasks/{task_id}/unclaim": {"post": _op("Give a task back", "tasks", TASK, errors=("401", "404", "409"))},
+        "/tasks/{task_id}/claim": {"post": _op("Hold a task (403 when it is not the caller's to do, 409 when "
+                                               "someone else holds it)", "tasks", TASK,
+                                               errors=("403", "404", "409"))},
+        "/tasks/{task_id}/unclaim": {"post": _op("Give a task back", "tasks", TASK, errors=("403", "404", "409"))},
         "/tasks/{task_id}/complete": {"post": _op("Complete a task with its form data", "tasks", TASK,
-                                                  body=DATA_BODY, errors=("400", "401", "403", "404", "409", "422"))},
+                                                  body=DATA_BODY, errors=("400", "403", "404", "409", "422"))},
         "/tasks/{task_id}/correction": {"get": _op("For a correction task: who asked, opinion, missing materials",
                                                    "tasks", TASK)},
         "/catalog/items": {"get": _op("The item list", "catalogue", _param("stage", where="query"),
@@ -115,15 +177,19 @@ def _paths() -> dict[str, dict]:
             _param("version", "integer"), errors=("400", "401", "403", "404", "409", "422"),
             body={"type": "object", "required": ["confirm"], "properties": {
                 "confirm": {"const": True}, "replacing": {"type": "integer"}}})},
-        "/processes/{version}/export": {"get": _op("The files of a deployed version", "processes",
-                                                   _param("version", "integer"))},
+        "/processes/{version}/export": {"get": _op("The files of a deployed version, as a zip archive",
+                                                   "processes", _param("version", "integer"), answer="zip")},
         "/processes/{version}/files/{name}": {"get": _op("One BPMN or DMN file of a version, as XML", "processes",
-                                                         _param("version", "integer"), _param("name"))},
+                                                         _param("version", "integer"), _param("name"),
+                                                         answer="xml")},
         "/processes/{version}/migrations": {"post": _op("Move chosen running instances to a version", "processes",
-                                                        _param("version", "integer"), body=OBJECT)},
+                                                        _param("version", "integer"), body=_body(
+                                                            ("instances",), instances={
+                                                                "type": "array", "items": ID, "minItems": 1,
+                                                                "maxItems": 200}))},
         "/instances/{instance_id}/migration-check": {"get": _op(
             "Whether an instance could move to ?version=N, and why not", "processes",
-            _param("instance_id", "integer"), _param("version", "integer", "query"))},
+            _param("instance_id", "integer"), _param("version", "integer", "query", required=True))},
         "/migrations": {"get": _op("Recent migrations (?instance=ID for one instance's)", "processes",
                                    _param("instance", "integer", "query"))},
         "/migrations/{migration_id}/undo": {"post": _op("Undo a migration while the instance has not moved on",
@@ -131,28 +197,40 @@ def _paths() -> dict[str, dict]:
         "/projects/{code}/codes": {"get": _op("The project's level-2 codes, each with its level-3 codes", "projects",
                                               CODE)},
         "/projects/{code}/sub-projects": {"post": _op("Split a project into sub-projects (level-2 codes)", "projects",
-                                                      CODE, body=OBJECT, ok="201")},
+                                                      CODE, body=_body(("names",), names=NAMES), ok="201",
+                                                      errors=("400", "403", "404", "409", "422"))},
         "/projects/{code}/sections": {"post": _op("Units or sections of a sub-project (level-3 codes)", "projects",
-                                                  CODE, body=OBJECT, ok="201")},
+                                                  CODE, body=_body(("names",), names=NAMES, kind={
+                                                      "enum": ["unit", "section"]}), ok="201",
+                                                  errors=("400", "403", "404", "409", "422"))},
         "/calendar/due": {"get": _op("The due instant of a limit (?start=&value=&unit=)", "time limits",
-                                     _param("start", where="query"), _param("value", "integer", "query"),
-                                     _param("unit", where="query"))},
+                                     _param("start", where="query", required=True,
+                                            text="ISO 8601 date or instant"),
+                                     _param("value", "integer", "query", text="required unless unit=immediate"),
+                                     _param("unit", where="query", required=True,
+                                            enum=["working_days", "calendar_days", "hours", "immediate"]))},
         "/calendar/years": {"get": _op("The years the working-day calendar covers and the override table",
                                        "time limits")},
         "/calendar/years/{year}": {
             "get": _op("One year of the working-day calendar", "time limits", _param("year", "integer")),
             "put": _op("Declare or correct a year in the override table (administrators)", "time limits",
-                       _param("year", "integer"), body=OBJECT)},
+                       _param("year", "integer"), body=_body(
+                           ("declared",), declared={"type": "boolean"}, notice=_text(500), holidays=DATE_LIST,
+                           workdays=DATE_LIST))},
         "/handlings/{handling_id}": {"get": _op("An item handling with its clock, light, BLZT history and special "
                                                 "procedures", "time limits", _param("handling_id", "integer"))},
         "/handlings/{handling_id}/special-procedures": {"post": _op(
             "Start a special procedure {kind, reason, expected_days}: the clock stops", "time limits",
-            _param("handling_id", "integer"), body=OBJECT, ok="201",
+            _param("handling_id", "integer"), body=_body(
+                ("kind", "reason", "expected_days"), kind={"enum": ["expert_review", "hearing", "testing", "inspection",
+                                                                    "tender", "quarantine", "appraisal", "other"]},
+                reason=_text(2000, minLength=1), expected_days={"type": "integer", "minimum": 1, "maximum": 365}),
+            ok="201",
             errors=("400", "401", "403", "404", "409", "422"))},
         "/handlings/{handling_id}/special-procedures/{procedure_id}/end": {"post": _op(
             "End a special procedure {result?}: the due date moves by the paused working days", "time limits",
             _param("handling_id", "integer"), _param("procedure_id", "integer"),
-            errors=("400", "401", "403", "404", "409", "422"))},
+            body=_body(result=_text(2000)), body_required=False, errors=("400", "403", "404", "409", "422"))},
         "/supervision": {"get": _op("A supervisor's notices and supervision tasks (督办)", "time limits",
                                     _param("all", where="query"))},
         "/supervision/notices/{notice_id}/acknowledge": {"post": _op("Mark a notice as read", "time limits",
@@ -160,9 +238,10 @@ def _paths() -> dict[str, dict]:
         "/routing": {"get": _op("The routing table (?role=&division=)", "reference", _param("role", where="query"),
                                 _param("division", where="query"))},
         "/routing/{role}/{division}": {"put": _op("Route a lane role in a division to {unit_code}; audited",
-                                                  "reference", _param("role"), _param("division"), body=OBJECT)},
+                                                  "reference", _param("role"), _param("division"),
+                                                  body=_body(("unit_code",), unit_code=_text(40)))},
         "/routing/reroute": {"post": _op("Move open tasks to the units their routes now name", "reference",
-                                         body=OBJECT)},
+                                         body=_body(role=_text(30), division=_text(12)))},
         "/stats": {"get": _op("Counts of projects, items handled, open tasks, overdue items", "reference")},
         # -- exchange: event-log exports (analysts, supervisors) and the SPGL exchange (administrators) --
         "/exports/events.xes": {"get": _op("The trail as XES (IEEE 1849), one trace per item handling, streamed",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import g, jsonify, request
 
 from ..errors import AppError, Forbidden, InvalidInput
 from ..pagekit import material_response
 from ..services.people import applications, enterprises, listings, materials, progress, projects, results
 from ..services.people.accounts import user_view
+from ..services.security import throttle
 from ..services.workflow import tasks
-from ..web import json_body, platform, unit_of_work
+from ..web import int_arg, json_body, platform, unit_of_work, whole_number
 from . import bp, require_role
 
 
@@ -17,6 +20,9 @@ from . import bp, require_role
 def register_enterprise():
     """Register an enterprise (credit code checked) and its first applicant account."""
     body = json_body()
+    with unit_of_work() as session:  # every attempt counts, kept even when the body is refused
+        throttle.count_attempt(session, "register", request.remote_addr or "?", platform().now(),
+                               platform().settings.REGISTER_PER_HOUR, dt.timedelta(hours=1))
     with unit_of_work() as session:
         user = enterprises.register(session, platform(), body)
         return jsonify(user_view(user)), 201
@@ -26,9 +32,9 @@ def register_enterprise():
 def my_projects():
     """The projects of the caller's enterprise, newest first (applicants)."""
     require_role("applicant")
-    page = request.args.get("page", "1")
+    page = int_arg("page", 1, 1, 100000)
     with unit_of_work(write=False) as session:
-        result = listings.enterprise_projects(session, g.user, int(page) if page.isdigit() and page != "0" else 1)
+        result = listings.enterprise_projects(session, g.user, page)
         return jsonify({"projects": [{"code": p.code, "name": p.name, "division": p.division_code,
                                       "created_at": p.created_at.isoformat()} for p in result.rows],
                         "total": result.total, "page": result.page, "page_size": result.page_size})
@@ -126,7 +132,7 @@ def bulk_claim():
     """Claim several tasks ``{ids: [...]}``; answers which were claimed and why others were not."""
     ids = json_body().get("ids")
     if not isinstance(ids, list) or not ids or len(ids) > 200 or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            whole_number(i) is not None for i in ids):
         raise InvalidInput("'ids' must be a list of 1 to 200 task ids", {"ids": "invalid"})
     claimed, refused = [], {}
     with unit_of_work() as session:

@@ -10,7 +10,7 @@ from ..services.people import listings
 from ..services.people.projects import application_of
 from ..services.timelimits import lights
 from ..services.workflow import instances, tasks
-from ..web import json_body, platform, unit_of_work
+from ..web import int_arg, json_body, platform, unit_of_work
 from . import bp
 
 
@@ -28,14 +28,13 @@ def task_view(row: HumanTask, detail: bool = False) -> dict:
         view["schema"] = platform().forms.schema(row.form) if row.form else None
         view["ui"] = platform().forms.ui_hints(row.form) if row.form else {}
         view["application"] = application_of(row.instance)
+        enterprise = row.instance.project.enterprise
+        view["registered_enterprise"] = {"name": enterprise.name, "credit_code": enterprise.credit_code}
     return view
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name, str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise InvalidInput(f"{name} must be an integer from 1 to {maximum}", {name: "invalid"})
-    return int(raw)
+    return int_arg(name, default, 1, maximum)
 
 
 @bp.get("/tasks")

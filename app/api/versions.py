@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, jsonify
 
 from ..errors import InvalidInput
 from ..services.flows import versions
 from ..services.people import projects
 from ..services.workflow import migrations
-from ..web import json_body, platform, unit_of_work
+from ..web import int_arg, json_body, platform, unit_of_work, whole_number
 from . import bp, require_role
 
 ANALYSTS = ("analyst", "admin")
@@ -73,7 +73,7 @@ def version_file(version: int, name: str):
 def migration_check(instance_id: int):
     """Whether an instance could move to ``?version=N``, and why not."""
     require_role(*ANALYSTS)
-    version = request.args.get("version", type=int)
+    version = int_arg("version")
     if version is None:
         raise InvalidInput("name the target version: ?version=N")
     with unit_of_work(write=False) as session:
@@ -86,7 +86,7 @@ def migrate_instances(version: int):
     """Move chosen running instances to a version: ``{"instances": [ids]}``; one result each."""
     require_role(*ANALYSTS)
     ids = json_body().get("instances")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) for i in ids) or len(ids) > 200:
+    if not isinstance(ids, list) or not ids or not all(whole_number(i) is not None for i in ids) or len(ids) > 200:
         raise InvalidInput("send {\"instances\": [ids]} with 1 to 200 instance ids")
     with unit_of_work() as session:
         results = migrations.migrate_many(session, platform(), ids, version, g.user)
@@ -98,7 +98,7 @@ def list_migrations():
     """Recent migrations (``?instance=ID`` for one instance's)."""
     require_role(*ANALYSTS)
     with unit_of_work(write=False) as session:
-        return jsonify({"migrations": migrations.list_migrations(session, request.args.get("instance", type=int))})
+        return jsonify({"migrations": migrations.list_migrations(session, int_arg("instance"))})
 
 
 @bp.post("/migrations/<int:migration_id>/undo")

@@ -8,6 +8,7 @@ from .org import ApiToken, Division, Enterprise, RouteEntry, Unit, UnitRole, Use
 from .planning import PlanningProposal, PlanZone  # noqa: F401,I001  (项目策划生成)
 from .portal import LoginFailure, Material  # noqa: F401  (applicant side)
 from .project import AuditEvent, ItemHandling, ItemHandlingEvent, Project
+from .security import RateEvent, UserSession  # noqa: F401,I001  (security: sessions, rate limits)
 from .timelimits import SpecialProcedure, SupervisionNotice  # noqa: F401,I001  (time limits)
 from .versions import InstanceMigration  # noqa: F401,I001  (instance migrations)
 from .workbench import SavedFilter  # noqa: F401,I001  (officers: saved inbox filters)

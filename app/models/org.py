@@ -112,6 +112,7 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # its owner revoked it (security)
     user: Mapped[User] = relationship(lazy="joined")
 
     def __repr__(self) -> str:

@@ -24,6 +24,7 @@ class Project(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     instances = relationship("ProcessInstance", back_populates="project", lazy="select",
                              order_by="ProcessInstance.id")
+    enterprise = relationship("Enterprise", lazy="select")  # the registered filer (security: whose is it)
 
     def __repr__(self) -> str:
         return f"<Project {self.code}>"

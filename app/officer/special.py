@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from ..errors import AppError
 from ..services.timelimits import special_procedures
 from ..services.workflow import tasks
-from ..web import platform, unit_of_work
+from ..web import platform, unit_of_work, whole_number
 from . import bp
 
 
@@ -26,7 +26,7 @@ def start_special(task_id: int):
     handling_id = _handling_of(task_id)
     days = request.form.get("expected_days", "")
     body = {"kind": request.form.get("kind", ""), "reason": request.form.get("reason", ""),
-            "expected_days": int(days) if days.isdigit() else days}
+            "expected_days": whole_number(days, 0, 100000) if whole_number(days, 0, 100000) is not None else days}
     try:
         with unit_of_work() as session:
             special_procedures.start(session, platform(), g.user, handling_id, body)

@@ -21,7 +21,7 @@ from ..services.people.projects import application_of
 from ..services.timelimits import special_procedures
 from ..services.workflow import tasks
 from ..stages import BY_KEY, STAGES
-from ..web import platform, unit_of_work
+from ..web import platform, unit_of_work, whole_number
 from . import bp
 
 PAGE_SIZE = 20
@@ -85,7 +85,7 @@ def delete_filter(filter_id: int):
 @bp.post("/claim")
 def bulk_claim():
     """Claim every selected task that is still free; say which were not."""
-    ids = [int(x) for x in request.form.getlist("task") if x.isdigit()][:200]
+    ids = [n for x in request.form.getlist("task") if (n := whole_number(x)) is not None][:200]
     claimed, refused = 0, []
     with unit_of_work() as session:
         for task_id in ids:
@@ -139,6 +139,7 @@ def _task_page(session, row, values, errors, status=200):
     decided = workbench.decided_items(session, platform(), instance) if row.lane_role == "window" else []
     from ..platforms.panels import task_panels  # planning opinions and conditions, intermediary reports
     return render_template("officer/task.html", task=row, instance=instance, project=project, stage=stage,
+                           can_act=tasks.may_complete(g.user, row),
                            **task_panels(session, row),
                            decided=decided, recheck=workbench.recheck(session, platform(), row),
                            previewable=PREVIEWABLE,

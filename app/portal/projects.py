@@ -15,7 +15,7 @@ from ..services.people.projects import INVESTMENT_TYPES
 from ..services.workflow import tasks
 from ..stages import STAGES
 from ..stages import stage as stage_by_key
-from ..web import platform, unit_of_work
+from ..web import platform, unit_of_work, whole_number
 from . import bp
 
 INVESTMENT_NAMES = {"government": "政府投资项目（审批制）", "ratification": "企业投资项目（核准制）",
@@ -50,7 +50,7 @@ def declare():
     errors: dict[str, str] = {}
     if request.method == "POST":
         body = {"name": form["name"], "division": form["division"], "investment_type": form["investment_type"],
-                "flow_type": int(form["flow_type"]) if form["flow_type"].isdigit() else form["flow_type"] or 3}
+                "flow_type": _flow_type(form["flow_type"])}
         try:
             with unit_of_work() as session:
                 project = projects.create_project(session, platform(), g.user, body)
@@ -87,8 +87,13 @@ add_diagram_routes(bp)
 
 def _stage_page(session, found, stage, values, errors, status=200):
     checklist = materials.checklist(session, platform(), found, stage, values)
+    enterprise = projects.registered_enterprise(session, found)
+    fields = form_fields(stage.form, values, errors)
+    for f in fields:  # the applicant fields come from the filing enterprise's record, read-only
+        if f.name in projects.ENTERPRISE_FIELDS:
+            f.readonly, f.value = True, getattr(enterprise, projects.ENTERPRISE_FIELDS[f.name])
     return render_template("portal/apply.html", project=found, stage=stage, checklist=checklist,
-                           fields=form_fields(stage.form, values, errors),
+                           fields=fields,
                            schema=platform().forms.schema(stage.form),
                            status=projects.stage_status(found, stage), errors=errors), status
 
@@ -124,11 +129,17 @@ def apply(code: str, key: str):
         return _stage_page(session, found, stage, {**request.form.to_dict(), **data}, errors, 422)
 
 
+def _flow_type(raw: str):
+    """The posted flow type as a number when it is one (the service says what is wrong otherwise)."""
+    number = whole_number(raw, 0, 100)
+    return number if number is not None else raw or 3
+
+
 def _prefill(found, stage) -> dict:
     """Sensible first values: the project's own facts and the enterprise's name."""
     if stage.key != "initiation":
         return {}
-    enterprise = g.user.enterprise
+    enterprise = found.enterprise
     return {"project_name": found.name, "investment_type": found.investment_type,
             "applicant_name": enterprise.name if enterprise else "",
             "applicant_credit_code": enterprise.credit_code if enterprise else ""}

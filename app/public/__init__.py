@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 
 from ..errors import NotFound
 from ..i18n import is_english
 from ..services.people import progress, projects
 from ..stages import STAGES
-from ..web import platform, unit_of_work
+from ..web import canonical_url, platform, unit_of_work
 
 bp = Blueprint("public", __name__)
 
@@ -71,7 +71,7 @@ def qr(code: str):
     """A QR image leading to the project's public progress page."""
     if not 10 <= len(code) <= 60 or not all(c.isalnum() or c == "-" for c in code):
         abort(404)
-    target = url_for("public.query", code=code, _external=True)
+    target = canonical_url("public.query", code=code)  # HN_BASE_URL, never the request's Host
     out = io.BytesIO()
     segno.make(target, error="m").save(out, kind="svg", scale=4, border=2, dark="#1f5fa8")
     return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

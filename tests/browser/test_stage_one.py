@@ -39,6 +39,9 @@ def fill_form(page, form_selector: str, data: dict) -> None:
         field = form.locator(f"[name='{name}']")
         if field.count() == 0:
             continue
+        if field.first.get_attribute("readonly") is not None:  # from the enterprise's record: shown, not typed
+            assert field.first.input_value() == str(value), (name, field.first.input_value())
+            continue
         kind = field.first.get_attribute("type") or field.first.evaluate("e => e.tagName.toLowerCase()")
         if kind == "radio":
             form.locator(f"input[name='{name}'][value='{value}']").check()

@@ -82,7 +82,8 @@ def test_forms_need_csrf_and_cookies_are_hardened(platform, client):
     response = Pages(client).post("/login", {"username": "window1", "password": "Demo@2026"})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    secure = dataclasses.replace(platform.settings, SECURE_COOKIES=True, TESTING=False)
+    secure = dataclasses.replace(platform.settings, SECURE_COOKIES=True, TESTING=False,
+                                 SECRET_KEY="a-long-random-key-for-this-test-only")
     app = create_app(secure, platform=platform)
     response = Pages(app.test_client()).post("/login", {"username": "window1", "password": "Demo@2026"})
     assert "Secure" in response.headers["Set-Cookie"]

@@ -21,6 +21,7 @@ from ...db import is_sqlite
 from ...errors import Conflict, Forbidden, InvalidInput
 from ...models import EngineeringCode, Project, User
 from ...stages import stage_approved
+from ...text import clean_name
 from ..trail import audit
 
 KINDS = {2: ("sub_project",), 3: ("unit", "section")}
@@ -37,7 +38,7 @@ def part(session: Session, code: str) -> EngineeringCode | None:
 def _names(names: Any) -> list[str]:
     if not isinstance(names, list) or not 1 <= len(names) <= MAX_PER_REQUEST:
         raise InvalidInput(f"'names' must list 1 to {MAX_PER_REQUEST} names", {"names": "required"})
-    cleaned = [n.strip() for n in names if isinstance(n, str)]
+    cleaned = [clean_name(n) for n in names if isinstance(n, str)]
     if len(cleaned) != len(names) or not all(1 <= len(n) <= 100 for n in cleaned):
         raise InvalidInput("every name has 1 to 100 characters", {"names": "每个名称1至100个字符"})
     if len(set(cleaned)) != len(cleaned):

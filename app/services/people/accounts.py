@@ -48,12 +48,17 @@ def issue_token(session: Session, user: User, now: dt.datetime, ttl_hours: int) 
     return token
 
 
-def user_for_token(session: Session, token: str, now: dt.datetime) -> User:
-    """The user a bearer token belongs to, if it is valid and unexpired."""
+def token_for(session: Session, token: str, now: dt.datetime) -> ApiToken:
+    """The row of a bearer token that is valid, unexpired and unrevoked, with its active user."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.expires_at <= now or not row.user.active:
-        raise Unauthorized("the token is invalid or expired")
-    return row.user
+    if row is None or row.expires_at <= now or row.revoked_at is not None or not row.user.active:
+        raise Unauthorized("the token is invalid, expired or revoked")
+    return row
+
+
+def user_for_token(session: Session, token: str, now: dt.datetime) -> User:
+    """The user a bearer token belongs to, if it is valid, unexpired and unrevoked."""
+    return token_for(session, token, now).user
 
 
 def user_view(user: User) -> dict:

@@ -12,15 +12,19 @@ from engine.credit import CreditCodeError, parse_credit_code
 
 from ...errors import InvalidInput
 from ...models import Enterprise, User
+from ...text import clean_name
 from ..trail import audit
 from .accounts import hash_password
 
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}$")
+UNAVAILABLE = "用户名或信用代码不可用"
 FIELDS = ("enterprise_name", "credit_code", "username", "display_name", "password", "password_confirm")
 
 
 def _text(data: dict[str, Any], name: str) -> str:
     value = data.get(name)
+    if name in ("enterprise_name", "display_name"):  # names others read: no invisible characters
+        value = clean_name(value)
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -43,13 +47,14 @@ def _check(session: Session, data: dict[str, Any]) -> tuple[dict[str, str], str]
         code = parse_credit_code(_text(data, "credit_code"))
     except CreditCodeError as exc:
         fields["credit_code"] = exc.message
-    if code and session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)):
-        fields["credit_code"] = "该统一社会信用代码已注册，请联系本单位已有的申报账号"
     username = _text(data, "username")
     if not USERNAME.match(username):
         fields["username"] = "用户名以字母开头，3至40位字母、数字或 _ . -"
-    elif session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        fields["username"] = "该用户名已被使用"
+    taken = (code and session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code))) or (
+        "username" not in fields
+        and session.scalar(select(User.id).where(func.lower(User.username) == username.lower())))
+    if taken:  # one answer for both, so that registration does not tell which accounts exist
+        fields["username"] = fields["credit_code"] = UNAVAILABLE
     if not 1 <= len(_text(data, "display_name")) <= 100:
         fields["display_name"] = "请填写经办人姓名"
     password = data.get("password") if isinstance(data.get("password"), str) else ""

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ...errors import InvalidInput, NotFound
 from ...models import Material, Project, User
 from ...stages import Stage
+from ...text import clean_name as clean_name_text
 from ..flows.deployments import active_version
 from ..trail import audit
 
@@ -33,7 +34,7 @@ SIGNATURES = ((b"%PDF-", "application/pdf", ".pdf"), (b"\x89PNG\r\n\x1a\n", "ima
 ALLOWED = "PDF、OFD、JPG、PNG"
 
 
-def clean_name(original: str) -> str:
+def clean_name(original: str) -> str:  # the uploaded file's name (the material's own name: app.text)
     """A display-safe file name: no path, no control or reserved characters, at most 120 characters."""
     name = unicodedata.normalize("NFC", original or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
@@ -43,6 +44,16 @@ def clean_name(original: str) -> str:
         stem, dot, ext = name.rpartition(".")
         name = (stem[:110] + dot + ext[:9]) if dot and len(ext) <= 9 else name[:120]
     return name or "material"
+
+
+EXTENSIONS = {ctype: ext for _, ctype, ext in SIGNATURES}
+
+
+def typed_name(filename: str, content_type: str) -> str:
+    """The cleaned file name with the extension of its detected type (``x.html`` holding a PDF: ``x.pdf``)."""
+    name = clean_name(filename)
+    stem, dot, _ = name.rpartition(".")
+    return (stem if dot and stem else name) + EXTENSIONS.get(content_type, "")
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -68,7 +79,7 @@ def _write_blob(upload_dir: str, digest: str, content: bytes) -> None:
 def store(session: Session, platform, actor: User, project: Project, name: str, filename: str,
           stream: BinaryIO) -> Material:
     """Check and store one uploaded material, replacing an earlier file of the same name."""
-    name = (name or "").strip()
+    name = clean_name_text(name or "")
     if not 1 <= len(name) <= 200:
         raise InvalidInput("请选择材料名称", {"name": "材料名称为1至200字"})
     limit = platform.settings.MAX_UPLOAD_BYTES
@@ -87,7 +98,7 @@ def store(session: Session, platform, actor: User, project: Project, name: str, 
         row = Material(project_id=project.id, name=name)
         session.add(row)
     row.sha256, row.size, row.content_type = digest, len(content), kind[0]
-    row.original_name = clean_name(filename)
+    row.original_name = typed_name(filename, kind[0])  # the detected type's extension, not the sender's
     row.uploaded_by, row.uploaded_at = actor.id, platform.now()
     session.flush()
     audit.record(session, platform, "material_uploaded", actor=actor, project_code=project.code,

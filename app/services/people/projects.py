@@ -15,6 +15,7 @@ from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...models import Division, Enterprise, HumanTask, ItemHandling, ProcessInstance, Project, User
 from ...stages import MERGED_STAGES, STAGES, Stage, merged_into, stage_approved
 from ...stages import stage as stage_by_key
+from ...text import clean_name
 from ..catalogue import commitments, decisions, engineering_codes
 from ..organisation import routing
 from ..timelimits import lights
@@ -23,6 +24,8 @@ from ..trail import audit
 from ..workflow import instances
 
 INVESTMENT_TYPES = ("government", "ratification", "filing")
+#: The project-type part (TT) of a project code for each investment type.
+PROJECT_TYPES = {"government": "01", "ratification": "02", "filing": "03"}
 PROJECT_FIELDS = {"name", "division", "investment_type", "flow_type", "code", "enterprise_id"}
 
 
@@ -34,7 +37,7 @@ def create_project(session: Session, platform, actor: User, data: dict[str, Any]
     unknown = set(data) - PROJECT_FIELDS
     if unknown:
         fields.update({k: "unknown field" for k in sorted(unknown)})
-    name = data.get("name")
+    name = clean_name(data.get("name"))
     if not isinstance(name, str) or not 2 <= len(name.strip()) <= 200:
         fields["name"] = "a project name of 2-200 characters is required"
     division = data.get("division")
@@ -49,14 +52,24 @@ def create_project(session: Session, platform, actor: User, data: dict[str, Any]
     enterprise_id = actor.enterprise_id if actor.role == "applicant" else data.get("enterprise_id")
     if not isinstance(enterprise_id, int) or session.get(Enterprise, enterprise_id) is None:
         fields["enterprise_id"] = "a known enterprise is required"
+    if not fields and actor.role == "window" and routing.resolve(session, "window", division) != actor.unit_id:
+        fields["division"] = "a window declares projects only for the divisions routed to its unit"
     if fields:
         raise InvalidInput("the project has errors", fields)
     code = data.get("code")
     if code is not None:
         try:
-            code = parse_project_code(str(code)).text
+            parsed = parse_project_code(str(code))
         except CodeError as exc:
             raise InvalidInput(exc.message, {"code": exc.message}) from exc
+        code = parsed.text
+        if parsed.division != division[:6]:
+            raise InvalidInput(f"code {code} names division {parsed.division}, not the declared {division}",
+                               {"code": "the code's division differs from the declared division"})
+        if parsed.project_type != PROJECT_TYPES[investment_type]:
+            raise InvalidInput(f"code {code} has project type {parsed.project_type}, not "
+                               f"{PROJECT_TYPES[investment_type]} ({investment_type})",
+                               {"code": "the code's project type differs from the declared investment type"})
         if session.scalar(select(Project.id).where(Project.code == code)):
             raise Conflict(f"project {code} is already declared")
     else:
@@ -71,7 +84,7 @@ def create_project(session: Session, platform, actor: User, data: dict[str, Any]
 
 
 def _new_code(session: Session, platform, division: str, investment_type: str) -> str:
-    ptype = {"government": "01", "ratification": "02", "filing": "03"}[investment_type]
+    ptype = PROJECT_TYPES[investment_type]
     for _ in range(20):
         code = generate_project_code(platform.now().year, division[:6], "48", ptype, random.SystemRandom())
         if not session.scalar(select(Project.id).where(Project.code == code)):
@@ -155,10 +168,45 @@ def apply_for_stage(session: Session, platform, actor: User, code: str, stage_ke
                        f"for flow type {project.flow_type}（阶段合并办理）")
     if status in ("running", "approved"):
         raise Conflict(f"stage {stage.key} is already {status}")
+    data = with_enterprise_fields(session, platform, project, stage.form, data)
     platform.forms.validate(stage.form, data)
     decisions.check_application(platform, project, stage, data)
     return instances.start_stage(session, platform, project, stage, data, actor,
                                  engineering_code=code.strip().upper())
+
+
+#: Application fields that name the applicant: they come from the filing enterprise's record.
+ENTERPRISE_FIELDS = {"applicant_name": "name", "applicant_credit_code": "credit_code"}
+
+
+def registered_enterprise(session: Session, project: Project) -> Enterprise | None:
+    """The enterprise that filed the project (its registered name and credit code)."""
+    return project.enterprise
+
+
+def with_enterprise_fields(session: Session, platform, project: Project, form: str, data: dict) -> dict:
+    """The application with its applicant fields taken from the filing enterprise's record.
+
+    A field left empty is filled in; one that names another enterprise is refused (422), so no
+    enterprise files in another's name and credit code.
+    """
+    properties = platform.forms.schema(form).get("properties", {})
+    wanted = {f: a for f, a in ENTERPRISE_FIELDS.items() if f in properties}
+    if not wanted:
+        return data
+    enterprise = registered_enterprise(session, project)
+    data, fields = dict(data), {}
+    for name, attr in wanted.items():
+        registered, given = getattr(enterprise, attr), data.get(name)
+        if given is None or (isinstance(given, str) and not given.strip()):
+            data[name] = registered
+        elif not isinstance(given, str) or " ".join(given.split()).upper() != registered.upper():
+            fields[name] = f"must be the filing enterprise's registered {attr.replace('_', ' ')}: {registered}"
+        else:
+            data[name] = registered
+    if fields:
+        raise InvalidInput("the applicant fields must name the enterprise that files the project", fields)
+    return data
 
 
 def project_view(session: Session, platform, project: Project, public: bool = False,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ...errors import Conflict, InvalidInput, NotFound
 from ...models import HumanTask, Material, ProcessInstance, SavedFilter, Unit, User
+from ...text import clean_name
 from ..catalogue.decisions import plan_items
 from ..organisation import routing
 from ..workflow.tasks import INBOX_SORTS
@@ -65,7 +66,7 @@ def saved_filters(session: Session, user: User) -> list[dict]:
 
 def save_filter(session: Session, platform, user: User, name: str, query: dict[str, Any]) -> SavedFilter:
     """Keep the inbox filters under a name (a filter of the same name is replaced)."""
-    name = (name or "").strip()
+    name = clean_name(name or "").strip()
     if not 1 <= len(name) <= 60:
         raise InvalidInput("a saved filter needs a name of 1 to 60 characters", {"name": "1-60 characters"})
     cleaned = clean_filter(query)

@@ -72,7 +72,12 @@ def get_task(session: Session, task_id: int, refresh: bool = False) -> HumanTask
 
 
 def may_see(user: User, row: HumanTask) -> bool:
-    """Officers see their unit's tasks (and lanes); applicants their enterprise's."""
+    """Who may open a task (read it, its application and materials).
+
+    Administrators see every task; a supervisor sees its unit's work; an officer or window its
+    unit's tasks of its lanes; an applicant its enterprise's.  Supervision tasks (督办) are the
+    supervisors' alone.  Seeing is not acting: ``may_complete`` says who may act.
+    """
     if user.role == "admin":
         return True
     if row.audience == SUPERVISOR:  # supervision tasks: the supervisors of the unit only
@@ -85,6 +90,22 @@ def may_see(user: User, row: HumanTask) -> bool:
     return not user.lanes or row.lane_role in user.lanes
 
 
+def may_complete(user: User, row: HumanTask) -> bool:
+    """Who may claim and complete a task: the role whose name the task's lane bears.
+
+    The window and department officers act on their unit's tasks of their lanes; a supervisor
+    only on the supervision tasks (督办, ``audience=supervisor``) routed to its unit; an
+    applicant on its enterprise's tasks.  Administrators and analysts never act for a department.
+    """
+    if not may_see(user, row):
+        return False
+    if row.audience == SUPERVISOR:
+        return user.role == SUPERVISOR
+    if row.enterprise_id is not None:
+        return user.role == "applicant"
+    return user.role in ("window", "officer")
+
+
 def visible_task(session: Session, user: User, task_id: int) -> HumanTask:
     """A task the user may see, else 404 (no hint that it exists)."""
     row = get_task(session, task_id)
@@ -94,9 +115,12 @@ def visible_task(session: Session, user: User, task_id: int) -> HumanTask:
 
 
 def ensure_can_complete(row: HumanTask, user: User) -> None:
-    """Raise 409 when the task is no longer open or someone else holds it."""
+    """The one check before claiming or completing: 404 unseen, 403 not one's to do, 409 done or held."""
     if not may_see(user, row):
-        raise Forbidden("this task is routed to another unit")
+        raise NotFound(f"task {row.id} does not exist")
+    if not may_complete(user, row):
+        raise Forbidden(f"a {user.role} may see this task but not act on it: it belongs to the "
+                        f"{row.lane_role or 'supervision'} lane")
     if row.status != "open":
         raise Conflict(f"task {row.id} was already {row.status}")
     if row.assignee_id is not None and row.assignee_id != user.id:
@@ -113,20 +137,19 @@ def mark_completed(session: Session, platform: Platform, row: HumanTask, data: d
 
 
 def claim(session: Session, user: User, task_id: int) -> HumanTask:
-    """Take a task so no one else completes it; 409 if someone holds it."""
-    row = visible_task(session, user, task_id)
-    if row.status != "open":
-        raise Conflict(f"task {row.id} was already {row.status}")
-    if row.assignee_id not in (None, user.id):
-        raise Conflict(f"task {row.id} is held by another officer")
+    """Take a task so no one else completes it; 403 if it is not one's to do, 409 if someone holds it."""
+    row = get_task(session, task_id)
+    ensure_can_complete(row, user)
     row.assignee_id = user.id
     return row
 
 
 def unclaim(session: Session, user: User, task_id: int) -> HumanTask:
-    """Give a held task back to the unit."""
+    """Give a held task back to the unit (only the one who holds it, or who could hold it)."""
     row = visible_task(session, user, task_id)
-    if row.assignee_id not in (None, user.id) and user.role != "supervisor":
+    if not may_complete(user, row):
+        raise Forbidden("only who may act on this task may give it back")
+    if row.assignee_id not in (None, user.id):
         raise Conflict(f"task {row.id} is held by another officer")
     row.assignee_id = None
     return row

@@ -24,8 +24,11 @@ def stage_application(stage: Stage, project: Project, today: dt.date) -> dict[st
     contact = {"contact_name": "王海", "contact_phone": PHONE}
     later = (today + dt.timedelta(days=30)).isoformat()
     if stage.key == "initiation":
-        return {"project_name": project.name, "applicant_name": "海南椰林建设发展有限公司",
-                "applicant_credit_code": CREDIT_CODE, "investment_type": project.investment_type,
+        enterprise = getattr(project, "enterprise", None)  # applicant fields: the filer's record
+        return {"project_name": project.name,
+                "applicant_name": enterprise.name if enterprise else "海南椰林建设发展有限公司",
+                "applicant_credit_code": enterprise.credit_code if enterprise else CREDIT_CODE,
+                "investment_type": project.investment_type,
                 "total_investment": 12800.0, "land_area": 24000.0,
                 "site_address": "海口市龙华区滨海大道88号", "construction_content": "新建综合楼两栋及地下车库",
                 **contact}

@@ -95,14 +95,15 @@ def may_complete(user: User, row: HumanTask) -> bool:
 
     The window and department officers act on their unit's tasks of their lanes; a supervisor
     only on the supervision tasks (督办, ``audience=supervisor``) routed to its unit; an
-    applicant on its enterprise's tasks.  Administrators and analysts never act for a department.
+    applicant on its enterprise's tasks, an intermediary on the tasks of a service it was commissioned for.
+    Administrators and analysts never act for a department.
     """
     if not may_see(user, row):
         return False
     if row.audience == SUPERVISOR:
         return user.role == SUPERVISOR
-    if row.enterprise_id is not None:
-        return user.role == "applicant"
+    if row.enterprise_id is not None:  # the project's enterprise, or the intermediary it commissioned
+        return user.role == ("intermediary" if row.lane_role in FIRM_LANES else "applicant")
     return user.role in ("window", "officer")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from .db import transaction
 from .services.provisioning import history_run
+from .services.timelimits import itemclock
 from .services.provisioning.history import SEED_PROJECTS
 
 
@@ -113,3 +114,15 @@ def register(app: Flask) -> None:
             raise click.ClickException(exc.message) from exc
         click.echo(f"history generated in {figures['seconds']:.0f} s; time-limit job at its end: "
                    f"{figures['warnings']} warnings, {figures['overdue']} overdue")
+
+    @app.cli.command("recount-working-days")
+    @click.option("--missing-only", is_flag=True, help="Only the finished handlings still without a count.")
+    def recount_working_days(missing_only: bool):
+        """Count again the working days every finished item handling took (after a calendar import)."""
+        platform = current_app.extensions["platform"]
+        with transaction(platform.sessions) as session:
+            if missing_only:
+                changed = itemclock.recount_missing(session, platform)
+            else:
+                changed = itemclock.recount(session, platform)
+        click.echo(f"{changed} item handlings recounted")

@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import os
 import random
+import secrets
 import time
 
 from sqlalchemy import func, select, text
@@ -180,7 +181,7 @@ def run(report: Report, postgres_url: str | None) -> None:
     """Build the seed-scale history (or take ``BENCH_HISTORY_URL``) and time the dashboard's queries."""
     given = os.environ.get("BENCH_HISTORY_URL")
     if given:
-        platform = build_platform(Settings.from_env(DATABASE_URL=given, SECRET_KEY="bench"))
+        platform = build_platform(Settings.from_env(DATABASE_URL=given, SECRET_KEY=secrets.token_urlsafe(32)))
         measure(report, platform, "given")
         return
     if not postgres_url:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 import statistics
 import time
 from collections.abc import Callable
@@ -227,7 +228,7 @@ def measure(report: Report, platform, label: str) -> None:
 def make_platform(url: str):
     """A migrated platform with the catalogue, the first deployment and the demo accounts."""
     upgrade(url)
-    platform = build_platform(Settings.from_env(DATABASE_URL=url, SECRET_KEY="bench"))
+    platform = build_platform(Settings.from_env(DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(32)))
     with transaction(platform.sessions) as session:
         reference.load_organisation(session, platform.catalog)
         reference.deploy_initial(session, platform)

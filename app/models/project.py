@@ -35,7 +35,8 @@ class ItemHandling(Base):
 
     __tablename__ = "item_handling"
     __table_args__ = (Index("ix_item_handling_project", "project_id", "item_code"),
-                      Index("ix_item_handling_due", "due_at"))
+                      Index("ix_item_handling_due", "due_at"),
+                      Index("ix_item_handling_finished", "finished_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
@@ -56,6 +57,9 @@ class ItemHandling(Base):
     pause_kind: Mapped[str | None] = mapped_column(String(20))
     paused_working_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # working days from acceptance to the decision less the paused ones, kept when the handling finishes
+    # (timelimits.itemclock.finish) and recounted when the calendar of those days changes
+    working_days: Mapped[int | None] = mapped_column(Integer)
     warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     events = relationship("ItemHandlingEvent", lazy="select", order_by="ItemHandlingEvent.id",

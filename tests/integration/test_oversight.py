@@ -17,9 +17,11 @@ from app.db import transaction
 from app.errors import Forbidden, InvalidInput
 from app.models import Unit, User
 from app.services.oversight import exports, figures
+from app.services.timelimits import itemclock
 from app.services.oversight.scope import CITY, PROVINCE, UNIT, Filters, Scope, parse_filters, scope_of
 from app.services.people import accounts
 from app.services.provisioning import reference
+from engine.calendar import WorkingCalendar
 from tests.integration.history_steps import generate, wipe
 
 NOW = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
@@ -48,6 +50,11 @@ def _user(platform, name):
         user = session.scalar(select(User).where(User.username == name))
         session.expunge(user)
         return user
+
+
+def _sql_write(platform, statement, **params):
+    with transaction(platform.sessions) as session:
+        session.execute(text(statement), params)
 
 
 def _sql(platform, statement, **params):
@@ -147,6 +154,86 @@ def test_durations_equal_working_days_counted_independently(history, by):
 
 
 _SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def _independent_durations(platform, by):
+    """Durations by ``by`` for the province, counted on the calendar from the raw instants."""
+    calendar = platform.calendar
+    rows = _sql(platform, "SELECT pi.stage_key, h.item_code, p.division_code, h.accepted_at, h.finished_at, "
+                          "h.paused_working_days FROM item_handling h JOIN project p ON p.id = h.project_id "
+                          "JOIN process_instance pi ON pi.id = h.instance_id WHERE h.finished_at IS NOT NULL")
+    groups: dict = {}
+    for stage, item, division, accepted, finished, paused in rows:
+        key = {"stage": stage, "item": item}[by]
+        start, end = _utc(accepted).astimezone(_SHANGHAI).date(), _utc(finished).astimezone(_SHANGHAI).date()
+        days = sum(1 for k in range(1, (end - start).days + 1)
+                   if calendar.is_working_day(start + dt.timedelta(days=k))) - (paused or 0)
+        groups.setdefault(key, []).append(max(0, days))
+    return {k: (len(v), _rank_percentile(v, 0.5), _rank_percentile(v, 0.9)) for k, v in groups.items()}
+
+
+def _got_durations(platform, by):
+    with transaction(platform.sessions, write=False) as session:
+        return {d["key"]: (d["count"], d["median"], d["p90"])
+                for d in figures.durations(session, platform, Scope(PROVINCE, name="海南省"), Filters(), by)}
+
+
+def test_each_finished_handling_keeps_its_working_days_and_old_rows_still_count(history):
+    kept = _sql(history, "SELECT count(*), count(working_days) FROM item_handling WHERE finished_at IS NOT NULL")[0]
+    assert kept[0] > 0 and kept[0] == kept[1]  # every handling the engine finished has its days
+    _sql_write(history, "UPDATE item_handling SET working_days = NULL WHERE id % 3 = 0")
+    try:
+        for by in ("stage", "item"):  # rows without their days are counted on the calendar as they are read
+            assert _got_durations(history, by) == _independent_durations(history, by)
+        with transaction(history.sessions) as session:
+            assert itemclock.recount(session, history) == kept[0] - _sql(history, (
+                "SELECT count(*) FROM item_handling WHERE finished_at IS NOT NULL AND working_days IS NOT NULL"))[0][0]
+        assert _sql(history, "SELECT count(*) FROM item_handling WHERE finished_at IS NOT NULL "
+                             "AND working_days IS NULL")[0][0] == 0
+    finally:
+        with transaction(history.sessions) as session:
+            itemclock.recount(session, history)
+
+
+def test_kept_working_days_follow_a_change_of_the_calendar(history):
+    rows = _sql(history, "SELECT id, accepted_at, finished_at, working_days FROM item_handling "
+                         "WHERE working_days >= 2 ORDER BY id")
+    calendar = history.calendar.current()
+    for handling_id, accepted, finished, days in rows:
+        start, end = _utc(accepted).astimezone(_SHANGHAI).date(), _utc(finished).astimezone(_SHANGHAI).date()
+        inside = [start + dt.timedelta(days=k) for k in range(1, (end - start).days + 1)]
+        weekdays = [d for d in inside if d.weekday() < 5 and calendar.is_working_day(d)]
+        if weekdays:
+            break
+    else:
+        pytest.fail("no finished handling spans a working weekday")
+    rest = weekdays[0]
+    wall = history.calendar
+    history.calendar = WorkingCalendar({**calendar.overrides, rest: False}, calendar.covered_years())
+    try:
+        with transaction(history.sessions) as session:
+            changed = itemclock.recount(session, history, rest, rest)
+        assert changed >= 1
+        assert _sql(history, "SELECT working_days FROM item_handling WHERE id = :i", i=handling_id)[0][0] == days - 1
+        assert _got_durations(history, "item") == _independent_durations(history, "item")
+    finally:
+        history.calendar = wall
+        with transaction(history.sessions) as session:
+            itemclock.recount(session, history, rest, rest)
+    assert _sql(history, "SELECT working_days FROM item_handling WHERE id = :i", i=handling_id)[0][0] == days
+
+
+def test_the_histogram_percentile_is_the_nearest_rank():
+    import random
+    rng = random.Random(3)
+    for _ in range(200):
+        values = [rng.randrange(0, 40) for _ in range(rng.randrange(1, 60))]
+        counts: dict = {}
+        for v in values:
+            counts[v] = counts.get(v, 0) + 1
+        for share in (0.1, 0.5, 0.9, 1.0):
+            assert figures.histogram_percentile(counts, share) == _rank_percentile(values, share)
+    assert figures.histogram_percentile({}, 0.5) is None
 
 
 def test_trend_by_month_equals_independent_sql(history):

@@ -22,7 +22,7 @@ from engine.catalog import reform_cuts
 
 from ...models import HumanTask, ItemHandling, ProcessInstance, Project, SupervisionNotice, Unit
 from ...stages import BY_KEY
-from ..timelimits import lights
+from ..timelimits import itemclock, lights
 from .scope import CITY, UNIT, Filters, Scope, city_divisions, city_of
 
 GROUPINGS = ("stage", "item", "department", "city")
@@ -60,9 +60,19 @@ def _in_period(column, filters: Filters) -> list:
     return found
 
 
-def _joined(query):
-    return (query.select_from(ItemHandling).join(Project, Project.id == ItemHandling.project_id)
-            .join(ProcessInstance, ProcessInstance.id == ItemHandling.instance_id))
+def _joined(query, by: str | None = None, filters: Filters | None = None, scope: Scope | None = None):
+    """``query`` over the item handlings, joined to their project and stage instance where it needs them.
+
+    Without ``filters`` both are joined; with them, only what the scope, the
+    filters and the grouping ``by`` read (the province's figures touch one table).
+    """
+    query = query.select_from(ItemHandling)
+    if filters is None or by == "city" or filters.division or filters.flow_type or (
+            scope is not None and scope.level == CITY):
+        query = query.join(Project, Project.id == ItemHandling.project_id)
+    if filters is None or by == "stage" or filters.stage:
+        query = query.join(ProcessInstance, ProcessInstance.id == ItemHandling.instance_id)
+    return query
 
 
 def summary(session: Session, platform, scope: Scope, filters: Filters) -> dict[str, Any]:
@@ -74,11 +84,13 @@ def summary(session: Session, platform, scope: Scope, filters: Filters) -> dict[
     on_time = and_(finished, or_(ItemHandling.due_at.is_(None), ItemHandling.finished_at <= ItemHandling.due_at))
     accepted_count = func.count(ItemHandling.id).filter(and_(*accepted)) if accepted else func.count(ItemHandling.id)
     row = session.execute(_joined(select(accepted_count, func.count(ItemHandling.id).filter(finished),
-                                         func.count(ItemHandling.id).filter(on_time))).where(*base)).one()
-    open_lights = {}
-    for name in lights.LIGHTS + (lights.NO_LIMIT,):
-        open_lights[name] = session.scalar(_joined(select(func.count(ItemHandling.id))).where(
-            *base, ItemHandling.finished_at.is_(None), lights.condition(name, now))) or 0
+                                         func.count(ItemHandling.id).filter(on_time)), None, filters, scope)
+                          .where(*base)).one()
+    names = lights.LIGHTS + (lights.NO_LIMIT,)
+    counts = session.execute(_joined(select(*(func.count(ItemHandling.id).filter(lights.condition(name, now))
+                                               for name in names)), None, filters, scope)
+                             .where(*base, ItemHandling.finished_at.is_(None))).one()
+    open_lights = {name: count or 0 for name, count in zip(names, counts, strict=True)}
     projects, enterprises = _projects(session, platform, scope, filters)
     return {"projects": projects, "enterprises": enterprises, "items_accepted": row[0], "items_finished": row[1],
             "items_on_time": row[2], "on_time_share": round(100 * row[2] / row[1], 1) if row[1] else None,
@@ -112,22 +124,51 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[max(1, math.ceil(share * len(ordered))) - 1]
 
 
+def histogram_percentile(counts: dict[int, int], share: float) -> int | None:
+    """Nearest-rank percentile of the values a ``{value: how many}`` histogram holds (None when empty)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(share * total)), 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    return None  # unreachable: the ranks end at the total
+
+
 def durations(session: Session, platform, scope: Scope, filters: Filters, by: str) -> list[dict[str, Any]]:
-    """Per stage, item, department or city: finished items, median and p90 working days, slowest first."""
+    """Per stage, item, department or city: finished items, median and p90 working days, slowest first.
+
+    The database groups the finished handlings by key and kept working days (a
+    few thousand rows, not one per handling); handlings finished before their
+    days were kept are counted on the calendar here.
+    """
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
     key = {"stage": ProcessInstance.stage_key, "item": ItemHandling.item_code, "department": ItemHandling.item_code,
            "city": Project.division_code}[by]
-    rows = session.execute(_joined(select(key, ItemHandling.accepted_at, ItemHandling.finished_at,
-                                          ItemHandling.paused_working_days))
-                           .where(*handling_conditions(platform, scope, filters), ItemHandling.finished_at.is_not(None),
-                                  *_in_period(ItemHandling.finished_at, filters))).all()
-    calendar, groups = _calendar(platform), defaultdict(list)
-    for value, accepted, finished, paused in rows:
-        days = calendar.working_days_between(accepted, finished) - (paused or 0)
-        groups[_group(platform, by, value)].append(max(0, days))
-    out = [{"key": k, "name": _name(platform, by, k), "count": len(v), "median": percentile(v, 0.5),
-            "p90": percentile(v, 0.9), "mean": round(sum(v) / len(v), 1)} for k, v in groups.items()]
+    conditions = [*handling_conditions(platform, scope, filters), ItemHandling.finished_at.is_not(None),
+                  *_in_period(ItemHandling.finished_at, filters)]
+    groups: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for value, days, count in session.execute(
+            _joined(select(key, ItemHandling.working_days, func.count(ItemHandling.id)), by, filters, scope)
+            .where(*conditions, ItemHandling.working_days.is_not(None)).group_by(key, ItemHandling.working_days)):
+        groups[_group(platform, by, value)][days] += count
+    uncounted = session.execute(_joined(select(key, ItemHandling.accepted_at, ItemHandling.finished_at,
+                                               ItemHandling.paused_working_days), by, filters, scope)
+                                .where(*conditions, ItemHandling.working_days.is_(None))).all()
+    calendar = _calendar(platform)
+    for value, accepted, finished, paused in uncounted:
+        days = itemclock.working_days(calendar, accepted, finished, paused)
+        if days is not None:
+            groups[_group(platform, by, value)][days] += 1
+    out = []
+    for k, counts in groups.items():
+        total = sum(counts.values())
+        out.append({"key": k, "name": _name(platform, by, k), "count": total,
+                    "median": histogram_percentile(counts, 0.5), "p90": histogram_percentile(counts, 0.9),
+                    "mean": round(sum(d * n for d, n in counts.items()) / total, 1)})
     return sorted(out, key=lambda e: (-(e["median"] or 0), -(e["p90"] or 0), e["key"]))
 
 
@@ -167,24 +208,34 @@ def trend(session: Session, platform, scope: Scope, filters: Filters) -> list[di
     accepted_month, finished_month = month_of(session, ItemHandling.accepted_at), month_of(
         session, ItemHandling.finished_at)
     months: dict[str, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "finished": 0, "late": 0, "projects": 0})
-    for month, count in session.execute(_joined(select(accepted_month, func.count(ItemHandling.id)))
+    for month, count in session.execute(_joined(select(accepted_month, func.count(ItemHandling.id)), None, filters,
+                                                scope)
                                         .where(*base, *_in_period(ItemHandling.accepted_at, filters))
                                         .group_by(accepted_month)):
-        months[month]["accepted"] = count
+        months[_month_key(month)]["accepted"] = count
     late = case((and_(ItemHandling.due_at.is_not(None), ItemHandling.finished_at > ItemHandling.due_at), 1), else_=0)
     for month, count, late_count in session.execute(
-            _joined(select(finished_month, func.count(ItemHandling.id), func.sum(late)))
+            _joined(select(finished_month, func.count(ItemHandling.id), func.sum(late)), None, filters, scope)
             .where(*base, ItemHandling.finished_at.is_not(None), *_in_period(ItemHandling.finished_at, filters))
             .group_by(finished_month)):
-        months[month]["finished"], months[month]["late"] = count, int(late_count or 0)
+        months[_month_key(month)]["finished"], months[_month_key(month)]["late"] = count, int(late_count or 0)
     return [{"month": m, **v} for m, v in sorted(months.items())]
 
 
 def month_of(session: Session, column):
-    """The local (Asia/Shanghai) month of a UTC column as ``YYYY-MM``, in the database's own dialect."""
+    """The local (Asia/Shanghai) month of a UTC column, in the database's own dialect (see ``_month_key``).
+
+    PostgreSQL truncates the local time to its month (cheaper than formatting
+    every row); SQLite formats ``YYYY-MM``.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
+        return func.date_trunc("month", func.timezone("Asia/Shanghai", column))
     return func.strftime("%Y-%m", column, "+8 hours")
+
+
+def _month_key(value) -> str:
+    """``YYYY-MM`` of what :func:`month_of` gave (a month's first instant, or already the text)."""
+    return value.strftime("%Y-%m") if hasattr(value, "strftime") else str(value)
 
 
 def overdue(session: Session, platform, scope: Scope, filters: Filters, limit: int = 50) -> dict[str, Any]:
@@ -192,7 +243,8 @@ def overdue(session: Session, platform, scope: Scope, filters: Filters, limit: i
     now = platform.now()
     conditions = [*handling_conditions(platform, scope, filters), ItemHandling.finished_at.is_(None),
                   lights.condition(lights.RED, now), *_in_period(ItemHandling.accepted_at, filters)]
-    total = session.scalar(_joined(select(func.count(ItemHandling.id))).where(*conditions)) or 0
+    total = session.scalar(_joined(select(func.count(ItemHandling.id)), None, filters, scope)
+                           .where(*conditions)) or 0
     rows = session.execute(_joined(select(ItemHandling.id, ItemHandling.item_code, ItemHandling.accepted_at,
                                           ItemHandling.due_at, ItemHandling.paused_at, Project.code, Project.name,
                                           Unit.name, ProcessInstance.stage_key))

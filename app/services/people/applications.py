@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ...errors import Conflict, Forbidden, NotFound
 from ...models import AuditEvent, HumanTask, ItemHandling, ItemHandlingEvent, ProcessInstance, User
+from ..timelimits import itemclock
 from ..trail import audit
 from ..workflow import instances
 from .projects import visible_project
@@ -68,7 +69,7 @@ def withdraw(session: Session, platform, actor: User, code: str, instance_id: in
         for handling in session.scalars(select(ItemHandling).where(
                 ItemHandling.instance_id == locked.id, ItemHandling.finished_at.is_(None))):
             handling.state = WITHDRAWN
-            handling.finished_at = platform.now()
+            itemclock.finish(handling, platform, platform.now())
             session.add(ItemHandlingEvent(handling_id=handling.id, state=WITHDRAWN, at=platform.now(),
                                           actor_id=actor.id, opinion="申请人撤回申请"))
         audit.record(session, platform, "stage_withdrawn", actor=actor, instance=locked,

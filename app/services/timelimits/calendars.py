@@ -20,6 +20,7 @@ from engine.holidays import HolidayFile, read_table, with_year, write_table
 from ...errors import Conflict, Forbidden, InvalidInput
 from ...models import User
 from ..trail import audit
+from . import itemclock
 
 
 def _file(platform) -> HolidayFile:
@@ -66,8 +67,9 @@ def put_year(session: Session, platform, user: User, year: int, body: Any) -> di
         raise InvalidInput(exc.message, {name: exc.message}) from exc
     write_table(holiday_file.path, table)
     holiday_file.reload()
+    recounted = itemclock.recount(session, platform, dt.date(year, 1, 1), dt.date(year, 12, 31))
     audit.record(session, platform, "calendar_year_set", actor=user,
-                 detail={"year": year, "entry": table["years"][str(year)]})
+                 detail={"year": year, "entry": table["years"][str(year)], "handlings_recounted": recounted})
     return year_view(platform, year)
 
 

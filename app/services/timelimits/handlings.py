@@ -117,4 +117,4 @@ def on_task_completed(session: Session, platform, instance: ProcessInstance, wor
     if state == CORRECTION_STARTED:
         itemclock.pause(handling, itemclock.PAUSE_CORRECTION, platform.now())
     if state in FINISHED:
-        handling.finished_at = platform.now()
+        itemclock.finish(handling, platform, platform.now())

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine.calendar import LOCAL_TZ, CalendarError
 from engine.catalog import Limit
 from engine.errors import ScriptError
 from engine.timelimits import ItemClock, Thresholds, paused, restarted, thresholds
@@ -124,6 +125,58 @@ def _apply(session: Session, platform, handling: ItemHandling, clock: ItemClock,
         session.execute(update(HumanTask).where(HumanTask.handling_id == handling.id,
                                                 HumanTask.status == "open")
                         .values(due_at=found.due_at).execution_options(synchronize_session="fetch"))
+
+
+def finish(handling: ItemHandling, platform, at: dt.datetime) -> None:
+    """Close a handling at ``at`` and keep its working days (acceptance to decision, less the paused ones)."""
+    handling.finished_at = at
+    handling.working_days = working_days(platform.calendar, handling.accepted_at, at, handling.paused_working_days)
+
+
+def working_days(calendar, accepted_at: dt.datetime | None, finished_at: dt.datetime,
+                 paused_days: int | None) -> int | None:
+    """The working days a finished handling took; None when the calendar does not cover its dates."""
+    if accepted_at is None:
+        return None
+    try:
+        return max(0, calendar.working_days_between(accepted_at, finished_at) - (paused_days or 0))
+    except CalendarError:
+        return None
+
+
+def recount_missing(session: Session, platform) -> int:
+    """Count the working days of the finished handlings that have none yet; how many were counted."""
+    return recount(session, platform, missing_only=True)
+
+
+def recount(session: Session, platform, first: dt.date | None = None, last: dt.date | None = None,
+            missing_only: bool = False) -> int:
+    """Count again the working days of the finished handlings whose span meets ``first``..``last``.
+
+    Called when the calendar of those days changes, and by ``flask
+    recount-working-days`` for every finished handling (or those still without a
+    count); returns how many rows changed.
+    """
+    conditions = [ItemHandling.finished_at.is_not(None)]
+    if missing_only:
+        conditions.append(ItemHandling.working_days.is_(None))
+    if first is not None:
+        conditions.append(ItemHandling.finished_at >= dt.datetime.combine(first, dt.time.min, LOCAL_TZ))
+    if last is not None:
+        conditions.append(ItemHandling.accepted_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min,
+                                                                         LOCAL_TZ))
+    calendar = platform.calendar
+    calendar = calendar.current() if hasattr(type(calendar), "current") else calendar
+    changed = []
+    rows = session.execute(select(ItemHandling.id, ItemHandling.accepted_at, ItemHandling.finished_at,
+                                  ItemHandling.paused_working_days, ItemHandling.working_days).where(*conditions))
+    for handling_id, accepted, finished, paused_days, kept in rows:
+        found = working_days(calendar, accepted, finished, paused_days)
+        if found != kept:
+            changed.append({"id": handling_id, "working_days": found})
+    for begin in range(0, len(changed), 1000):  # bulk UPDATE by primary key
+        session.execute(update(ItemHandling), changed[begin:begin + 1000])
+    return len(changed)
 
 
 # -- deadline(...) in timer expressions --------------------------------------------------------

@@ -20,6 +20,9 @@ Events and their arguments:
                    end event (``instance.status`` says how it ended);
 ``notice_raised``  ``(session, platform, notice)`` for a new time-limit notice
                    (``SupervisionNotice``: a yellow-light warning or an overdue item).
+``exchange_rows``  ``(session, platform, projects, rows)`` while the national exchange
+                   derives a batch of projects; subscribers append the rows of
+                   their own tables (``exchange.extract.Derived``) to ``rows``.
 
 A subscriber raising aborts the operation, so the caller's transaction rolls
 back whole: nothing is ever half-recorded.
@@ -30,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-EVENTS = ("starting", "run", "task_opened", "task_completed", "finished", "notice_raised")
+EVENTS = ("starting", "run", "task_opened", "task_completed", "finished", "notice_raised", "exchange_rows")
 
 
 class Hooks:

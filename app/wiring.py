@@ -42,6 +42,7 @@ def subscribe(hooks: Hooks) -> None:
     hooks.subscribe("run", planning_generation.after_run)                # the result (策划生成结果)
     hooks.subscribe("task_opened", intermediary_contracts.on_task_opened)     # the firm's tasks to the firm
     hooks.subscribe("task_completed", intermediary_contracts.on_task_completed)  # the contract row
+    hooks.subscribe("exchange_rows", intermediary_contracts.on_exchange_rows)    # SPGL_ZJFWSXBLXXB
     # notify (issue 11): the message centre and the outbox, after the due time is set
     hooks.subscribe("task_opened", notify_messages.on_task_opened)       # new task, correction, 督办
     hooks.subscribe("finished", notify_messages.on_finished)             # result issued

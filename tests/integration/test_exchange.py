@@ -217,3 +217,35 @@ def test_the_job_derives_only_touched_projects_between_full_runs(platform, front
     worker.last_full = platform.now() - worker.FULL_EVERY
     assert worker.tick()["pushed"] == 0  # the full run derives the first project again: unchanged, no write
     assert _row(platform, t.PROJECT.name, first).content_hash != "untouched"
+
+
+def test_intermediary_services_reach_spgl_zjfwsxblxxb_and_follow_their_contract(platform, front):
+    from app.models import IntermediaryFirm
+    from app.services.intermediary import contracts
+    from app.services.workflow import instances, tasks
+
+    code = _project(platform)
+    with transaction(platform.sessions) as session:
+        firm_id = next(f.id for f in session.scalars(select(IntermediaryFirm))
+                       if f.enterprise.name == "海南琼岛施工图审查中心有限公司")
+        applicant = session.scalar(select(User).where(User.username == "applicant1"))
+        service = contracts.commission(session, platform, applicant, code, {
+            "service": "drawing_review", "method": "direct", "firm_id": firm_id, "committed_days": 8})
+        service_id, instance_id = service.id, service.instance_id
+    _loop(platform, front)
+    (row,) = _front_rows(front, t.INTERMEDIARY.name)
+    assert row["SJSCZT"] == 3 and row["SJYXBS"] == 1 and row["XMDM"] == code
+    assert (row["ZJFWSXBM"], row["XZFS"], row["FWZT"], row["CNBJSX"]) == ("drawing_review", 1, 1, 8)
+    assert row["ZJJGMC"] == "海南琼岛施工图审查中心有限公司" and row["CJSJ"] is None
+
+    with transaction(platform.sessions) as session:  # the firm accepts: the row changes and goes again
+        (accept,) = demo.open_tasks(session, instance_id)
+        agency = session.scalar(select(User).where(User.username == "agency1"))
+        assert tasks.get_task(session, accept.id).spec_name == "accept"
+        instances.complete_task(session, platform, accept.id, {"outcome": "accept", "committed_days": 6}, agency)
+    _loop(platform, front)
+    rows = _front_rows(front, t.INTERMEDIARY.name)
+    (valid,) = [r for r in rows if r["SJYXBS"] == 1]
+    assert valid["FWZT"] == 2 and valid["CNBJSX"] == 6 and valid["CJSJ"] is not None and valid["SJSCZT"] == 3
+    assert [r["SJYXBS"] for r in rows if r["LSH"] != valid["LSH"]] == [0]  # the first one invalidated, kept
+    assert _row(platform, t.INTERMEDIARY.name, f"Z{service_id}").state == "accepted"

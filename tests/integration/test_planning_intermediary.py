@@ -242,8 +242,8 @@ def test_a_commissioned_drawing_review_feeds_stage_three(platform):
     with transaction(platform.sessions, write=False) as s:
         entry = next(d for d in registry.directory(s, platform) if d["firm"].id == firm_id)
         assert entry["rating"] == 5.0 and entry["ratings"] == 1 and entry["late"] == 0
-        rows = contracts.spgl_rows(s, platform)
-        assert rows[-1]["GCDM"] == code and rows[-1]["FWZT"] == "4" and rows[-1]["XZFS"] == "1"
+        rows = contracts.spgl_rows(s, platform, [projects.find_project(s, code)])
+        assert rows[-1].fields["GCDM"] == code and rows[-1].fields["FWZT"] == 4 and rows[-1].fields["XZFS"] == 1
 
     # stages 1 and 2, then stage 3: the drawing review's department sees the report among the materials
     with transaction(platform.sessions, write=False) as s:

@@ -49,6 +49,10 @@ SEED: dict[str, list[tuple[str, str, bool, bool]]] = {
     "TBCX": [("1", "专家评审", False, False), ("2", "听证", False, False), ("3", "检验检测", False, False),
              ("4", "现场勘验", False, False), ("5", "招标拍卖", False, False), ("6", "检疫", False, False),
              ("7", "鉴定", False, False), ("9", "其他", True, False)],
+    # SPGL_ZJFWSXBLXXB (3.0): how the firm was chosen, and where the service stands
+    "XZFS": [("1", "直接选取", True, False), ("2", "随机抽取", False, False)],
+    "FWZT": [("1", "已委托", True, False), ("2", "已承接", False, False), ("3", "已提交成果", False, False),
+             ("4", "已评价", False, False), ("5", "拒绝承接", False, False)],
 }
 CODE = re.compile(r"^[0-9A-Za-z]{1,20}$")
 

@@ -189,6 +189,9 @@ class Extractor:
                     "DWMC": enterprise.name, "DWLX": self.codes.default("DWLX")}, project.code, project.code)
         yield from self._items(projects, by_project)
         yield from self._materials(projects)
+        others: list[Derived] = []  # the tables of domains above this one (intermediary services)
+        self.platform.hooks.emit("exchange_rows", s, self.platform, projects, others)
+        yield from others
 
     def _items(self, projects: list[Project], by_project) -> Iterator[Derived]:
         s = self.session

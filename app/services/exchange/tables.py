@@ -130,7 +130,18 @@ MATERIAL = Table("SPGL_XMSQCLJQTFJXXB", "11", "申请材料及其他附件", (
     F("SQFS", "收取方式", "int")),
     parent=PROJECT.name, link=("XMDM",))
 
+#: SPGL 3.0: one intermediary service of a project (its field names are inferred from the other tables').
+INTERMEDIARY = Table("SPGL_ZJFWSXBLXXB", "12", "中介服务事项办理信息", (
+    F("XMDM", "项目代码", required=True, length=50), F("GCDM", "工程代码", required=True, length=50),
+    F("ZJFWSXBM", "中介服务事项编码", required=True, length=50), F("ZJFWSXMC", "中介服务事项名称", required=True),
+    F("ZJJGMC", "中介机构名称", required=True), F("ZJJGTYSHXYDM", "中介机构统一社会信用代码", required=True, length=18),
+    F("XZFS", "选取方式", "int", True, "XZFS"), F("WTSJ", "委托时间", "time", True),
+    F("CNBJSX", "承诺办结时限（工作日）", "int", True), F("CJSJ", "承接时间", "time"), F("JZSJ", "截止时间", "time"),
+    F("TJCGSJ", "提交成果时间", "time"), F("FWZT", "服务状态", "int", True, "FWZT"), F("FWPJ", "服务评价", "int")),
+    parent=PROJECT.name, link=("XMDM",))
+
 #: Load order (a parent always before its children).
-TABLES: tuple[Table, ...] = (FLOW, STAGE, STAGE_ITEM, PROJECT, UNIT, ITEM, DETAIL, SPECIAL, DOCUMENT, MATERIAL)
+TABLES: tuple[Table, ...] = (FLOW, STAGE, STAGE_ITEM, PROJECT, UNIT, ITEM, DETAIL, SPECIAL, DOCUMENT, MATERIAL,
+                             INTERMEDIARY)
 BY_NAME = {t.name: t for t in TABLES}
 ORDER = {t.name: i for i, t in enumerate(TABLES)}

@@ -22,6 +22,8 @@ from engine.timelimits import ItemClock, light, thresholds
 
 from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...models import HumanTask, IntermediaryService, Material, ProcessInstance, Project, User
+from ..exchange.extract import Derived
+from ..exchange.tables import INTERMEDIARY
 from ..organisation import routing
 from ..people import materials, projects
 from ..trail import audit
@@ -273,30 +275,34 @@ def on_task_completed(session: Session, platform, instance: ProcessInstance, wor
 
 # ------------------------------------------------------------------ the exchange (SPGL 3.0)
 
-#: SPGL_ZJFWSXBLXXB 中介服务事项办理信息: selection method codes (inferred: 1 direct, 2 random draw).
-SELECTION_CODES = {"direct": "1", "random": "2"}
-#: service state codes (inferred): 1 委托, 2 承接, 3 提交成果, 4 评价完成, 5 拒绝承接.
-STATE_CODES = {"commissioned": "1", "accepted": "2", "delivered": "3", "completed": "4", "refused": "5"}
+#: SPGL_ZJFWSXBLXXB 中介服务事项办理信息: how the firm was chosen (code table XZFS: 1 direct, 2 random draw).
+SELECTION_CODES = {"direct": 1, "random": 2}
+#: where the service stands (code table FWZT): 1 委托, 2 承接, 3 提交成果, 4 评价完成, 5 拒绝承接.
+STATE_CODES = {"commissioned": 1, "accepted": 2, "delivered": 3, "completed": 4, "refused": 5}
 
 
-def spgl_rows(session: Session, platform, since=None) -> list[dict[str, Any]]:
-    """Rows of SPGL 3.0 table SPGL_ZJFWSXBLXXB (intermediary services) for the exchange to push.
+def spgl_rows(session: Session, platform, projects: Sequence[Project]) -> list[Derived]:
+    """The SPGL_ZJFWSXBLXXB rows of ``projects``' intermediary services, as the exchange pushes them.
 
-    Field names follow the bookkeeping conventions of the other SPGL tables; the
-    service fields' names are inferred (the 3.0 text was not found) and kept in one place here.
+    One row per service, keyed by the service; it changes (and is pushed again)
+    as the firm accepts, delivers and is rated.
     """
-    query = select(IntermediaryService).order_by(IntermediaryService.id)
+    by_id = {p.id: p for p in projects}
     out = []
-    for row in session.scalars(query):
-        changed = max(t for t in (row.selected_at, row.accepted_at, row.delivered_at, row.finished_at) if t)
-        if since is not None and changed <= since:
-            continue
+    for row in session.scalars(select(IntermediaryService).where(IntermediaryService.project_id.in_(list(by_id)))
+                               .order_by(IntermediaryService.id)):
+        project = by_id[row.project_id]
         kind = registry.service_kinds(platform).get(row.service)
-        out.append({
-            "DFSJZJ": f"ZJFW-{row.id}", "XZQHDM": row.project.division_code, "GCDM": row.project.code,
-            "ZJFWSXMC": kind.name if kind else row.service, "ZJFWSXBM": row.service,
-            "ZJJGMC": row.firm.enterprise.name, "ZJJGTYSHXYDM": row.firm.enterprise.credit_code,
-            "XZFS": SELECTION_CODES[row.method], "WTSJ": row.selected_at, "CNBJSX": row.committed_days,
-            "CJSJ": row.accepted_at, "JZSJ": row.due_at, "TJCGSJ": row.delivered_at,
-            "FWZT": STATE_CODES.get(row.status, "1"), "FWPJ": row.rating, "SJYXBS": 1, "GXSJ": changed})
+        out.append(Derived(INTERMEDIARY.name, f"Z{row.id}", project.division_code, {
+            "XMDM": project.code, "GCDM": project.code, "ZJFWSXBM": row.service,
+            "ZJFWSXMC": kind.name if kind else row.service, "ZJJGMC": row.firm.enterprise.name,
+            "ZJJGTYSHXYDM": row.firm.enterprise.credit_code, "XZFS": SELECTION_CODES[row.method],
+            "WTSJ": row.selected_at, "CNBJSX": row.committed_days, "CJSJ": row.accepted_at, "JZSJ": row.due_at,
+            "TJCGSJ": row.delivered_at, "FWZT": STATE_CODES.get(row.status, 1), "FWPJ": row.rating},
+            project.code, project.code))
     return out
+
+
+def on_exchange_rows(session: Session, platform, projects: Sequence[Project], rows: list) -> None:
+    """Hook ``exchange_rows``: add the intermediary services of the batch's projects."""
+    rows.extend(spgl_rows(session, platform, projects))

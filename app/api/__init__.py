@@ -14,7 +14,7 @@ from ..web import platform, unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.public_project", "api.catalog_items",
-                    "api.catalog_item", "api.register_enterprise"}
+                    "api.catalog_item", "api.register_enterprise", "api.intermediaries"}
 
 
 @bp.before_request
@@ -76,6 +76,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     exports,  # event logs (XES, OCEL 2.0) and the SPGL exchange
     notifications,  # the message centre
     openapi,  # the OpenAPI document
+    platforms,  # 项目策划生成 and 中介服务
     portal,  # the portal's and workbench's twins
     projects,
     reference,

@@ -259,6 +259,40 @@ def _paths() -> dict[str, dict]:
                                       _param("unread", where="query"), _param("lang", where="query"))},
         "/notifications/{notification_id}/read": {"post": _op("Mark one of my notifications read", "notifications",
                                                               _param("notification_id", "integer"))},
+        # -- 项目策划生成 and 中介服务: the opinions, acceptance, delivery and rating are tasks (/tasks) --
+        "/planning/proposals": {
+            "get": _op("The planning proposals the caller leads, reviews or oversees", "platforms"),
+            "post": _op("Propose a project for planning generation (lead department)", "platforms", ok="201",
+                        body=_body(("name", "division", "site", "area_m2"), name=_text(200, minLength=2),
+                                   division=_text(12), investment_type={"enum": ["government", "ratification",
+                                                                                  "filing"]},
+                                   flow_type={"type": "integer", "minimum": 1, "maximum": 10},
+                                   enterprise_credit_code=_text(18), lead_role={"enum": ["drc", "planning"]},
+                                   area_m2={"type": "number", "exclusiveMinimum": 0},
+                                   site={"type": "object", "description": "GeoJSON Polygon, or a Point with area_m2"},
+                                   description=_text(2000)))},
+        "/planning/proposals/{proposal_id}": {"get": _op("A proposal: site, findings, reviews, result", "platforms",
+                                                         _param("proposal_id", "integer"))},
+        "/intermediaries": {"get": _op("The directory of intermediaries (中介超市)", "platforms",
+                                       _param("service", where="query"), public=True, errors=("400", "422"))},
+        "/projects/{code}/services": {
+            "get": _op("The project's intermediary services (its applicant)", "platforms", CODE),
+            "post": _op("Commission an intermediary service: direct choice or a recorded random draw", "platforms",
+                        CODE, ok="201", body=_body(("service", "method"), service=_text(30),
+                                                    method={"enum": ["direct", "random"]}, firm_id=ID,
+                                                    committed_days={"type": "integer", "minimum": 1,
+                                                                    "maximum": 120}),
+                        errors=("400", "401", "403", "404", "409", "422"))},
+        "/services/{service_id}": {"get": _op("One intermediary service and its contract", "platforms",
+                                              _param("service_id", "integer"))},
+        "/services/{service_id}/report": {"post": _op(
+            "Upload the firm's report (PDF, OFD or image); it becomes a project material", "platforms",
+            _param("service_id", "integer"), ok="201", multipart=True,
+            body={"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "contentMediaType": "application/octet-stream"}}},
+            errors=("400", "401", "403", "404", "409", "413", "422"))},
+        "/intermediary/commissions": {"get": _op("The caller's firm's commissions (intermediaries)", "platforms")},
+        "/services/oversight": {"get": _op("Late and refused intermediary services (supervisors)", "platforms")},
         "/openapi.json": {"get": _op("This document", "reference", public=True, errors=())},
     }
 

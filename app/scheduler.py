@@ -187,6 +187,19 @@ class OutboxWorker:
         return True
 
 
+def audit_checkpoint(platform) -> dict | None:
+    """Sign the audit chain's head and keep it as a file, when it moved since the last one (trail)."""
+    from .services.trail import checkpoints
+    with transaction(platform.sessions, write=False) as session:
+        made = checkpoints.make(session, platform)
+    latest = checkpoints.latest(platform)
+    if latest is not None and latest.get("seq") == made["seq"] and latest.get("head") == made["head"]:
+        return None
+    checkpoints.write(platform, made)
+    log.info("audit checkpoint seq=%s head=%s", made["seq"], made["head"])
+    return made
+
+
 def run_forever(platform) -> None:
     """Block: fire timers every ``SCHEDULER_INTERVAL_SECONDS``, check limits every ``ESCALATION_...``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
@@ -205,6 +218,9 @@ def run_forever(platform) -> None:
                       max_instances=1, coalesce=True, id="idempotency_keys")
     scheduler.add_job(OutboxWorker(platform).tick, "interval", seconds=platform.settings.NOTIFY_INTERVAL_SECONDS,
                       max_instances=1, coalesce=True, id="outbox")
+    scheduler.add_job(lambda: audit_checkpoint(platform), "interval",  # trail: signed chain checkpoints
+                      minutes=platform.settings.AUDIT_CHECKPOINT_MINUTES, max_instances=1, coalesce=True,
+                      id="audit_checkpoint")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ...models import AuditEvent, DeploymentFile, HumanTask, ItemHandling, ProcessInstance, Project, Unit, User
 from ...stages import STAGES
+from ..trail import audit
 from ..timelimits import lights
 from ..timelimits.handlings import STATE_NAMES
 from .projects import stage_status
@@ -95,13 +96,15 @@ def history(session: Session, project: Project, limit: int = 200) -> list[dict]:
                            .outerjoin(User, User.id == AuditEvent.actor_id)
                            .where(AuditEvent.project_code == project.code)
                            .order_by(AuditEvent.id.desc()).limit(limit)).all()
+    marks = audit.verified_marks(session, [event for event, _ in rows])  # the hash chain (issue 10)
     out = []
     for event, actor in rows:
         try:
             detail = json.loads(event.detail or "{}")
         except ValueError:
             detail = {}
-        out.append({"at": event.at, "kind": event.kind, "actor": actor or "系统", "detail": detail})
+        out.append({"at": event.at, "kind": event.kind, "actor": actor or "系统", "detail": detail,
+                    "seq": event.seq, "row_hash": event.row_hash, "verified": marks.get(event.id, False)})
     return out
 
 

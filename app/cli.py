@@ -56,6 +56,8 @@ def register_cli(app: Flask) -> None:
                    f"{counts['routes']} routes loaded")
         click.echo(f"deployed processes/ as version {deployment.version}" if deployment
                    else "processes already deployed")
+        from .seal_cli import init_seals  # seal: demo root CA, one seal per issuing unit, the PDF font
+        init_seals(_platform(), click.echo)
 
     @app.cli.command("seed-demo")
     def seed_demo():

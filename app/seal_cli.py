@@ -49,3 +49,38 @@ def register(app: Flask) -> None:
             made = checkpoints.make(session, _platform())
         path = checkpoints.write(_platform(), made)
         click.echo(f"checkpoint seq={made['seq']} head={made['head']} written to {path}")
+
+    @app.cli.group("seal")
+    def seal_group():
+        """The issuing units' seals and the signed result documents (一枚印章出件)."""
+
+    @seal_group.command("init")
+    def seal_init():
+        """Demo: a provincial root CA and a seal certificate per issuing unit in SEAL_KEY_DIR (0600 keys)."""
+        init_seals(_platform(), click.echo)
+
+    @seal_group.command("issue")
+    def seal_issue():
+        """Render and sign the documents waiting to be issued now (the scheduler does it every few seconds)."""
+        from .scheduler import SealWorker
+        done = SealWorker(_platform()).tick(limit=1000)
+        click.echo(f"{len(done['issued'])} document(s) issued, {len(done['failed'])} failed")
+        if done["failed"]:
+            sys.exit(1)
+
+
+def init_seals(platform, say) -> None:
+    """``flask seal init``, also run by ``flask init-db``: seals, the audit key and the PDF font."""
+    from .services.seal import certs, fonts
+    from .services.trail import checkpoints
+    with transaction(platform.sessions, write=False) as session:
+        counts = certs.init_demo(session, platform.settings)
+    checkpoints.private_key(platform.settings.AUDIT_KEY_FILE)
+    say(f"seals: {counts['made']} made, {counts['kept']} kept in {platform.settings.SEAL_KEY_DIR} "
+        f"(root {certs.Paths.of(platform.settings).root_cert})")
+    try:
+        font = fonts.subset_font(platform.settings.FONT_CACHE_DIR)
+    except fonts.FontMissing as exc:
+        say(f"warning: {exc}")
+    else:
+        say(f"PDF font: {font}")

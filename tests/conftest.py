@@ -103,6 +103,9 @@ def _build(url: str, clock: FrozenClock | None = None):
         reference.load_organisation(session, platform.catalog)
         reference.deploy_initial(session, platform)
         reference.seed_demo(session, platform)
+    from app.services.seal import certs  # seal: the demo root and one seal per issuing unit
+    with transaction(platform.sessions, write=False) as session:
+        certs.init_demo(session, platform.settings)
     return platform
 
 

@@ -48,7 +48,7 @@ def test_an_intact_chain_verifies_and_the_cli_prints_ok(platform):
                                .order_by(AuditEvent.seq)).all()
     assert [r.seq for r in rows] == list(range(1, 9))
     assert rows[0].prev_hash == audit.GENESIS
-    assert all(b.prev_hash == a.row_hash for a, b in zip(rows, rows[1:]))
+    assert all(b.prev_hash == a.row_hash for a, b in zip(rows, rows[1:], strict=False))
     result = _cli(platform)
     assert result.exit_code == 0 and result.output.strip() == f"OK 8 rows head={rows[-1].row_hash}"
 

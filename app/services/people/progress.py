@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from ...models import AuditEvent, DeploymentFile, HumanTask, ItemHandling, ProcessInstance, Project, Unit, User
 from ...stages import STAGES
-from ..trail import audit
 from ..timelimits import lights
 from ..timelimits.handlings import STATE_NAMES
+from ..trail import audit
 from .projects import stage_status
 
 STATUS_NAMES = {"locked": "未开放", "open": "可申报", "running": "办理中", "approved": "已办结",

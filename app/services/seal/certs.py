@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-ROOT_NAME = "海南省工程建设项目审批电子印章根证书（演示）"
+ROOT_NAME = "海南省工程建设审批电子印章根证书（演示）"
 PROVINCE_ORG = "海南省工程建设项目审批管理系统"
 
 
@@ -67,11 +67,18 @@ def _write_private(path: Path, key) -> None:
     os.replace(temp, path)
 
 
+def _clip(text: str, limit: int = 64) -> str:
+    """At most ``limit`` UTF-8 bytes (X.520 upper bound of a name attribute)."""
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
+
+
 def _name(common: str, org: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
                       x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "海南省"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, org[:64]),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common[:64])])
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, _clip(org)),
+                      x509.NameAttribute(NameOID.COMMON_NAME, _clip(common))])
 
 
 def _root(paths: Paths, now: dt.datetime):
@@ -135,3 +142,25 @@ def seal_files(settings, unit_code: str) -> tuple[Path, Path]:
         raise SealMissing(f"the seal of unit {unit_code} is missing ({', '.join(missing)}): run `flask seal init` "
                           f"(demo) or install the unit's seal certificate and key in {paths.folder}")
     return key, cert
+
+
+def issuing_units(session) -> list[tuple[str, str]]:
+    """(code, name) of every unit the ``window`` lane routes to: the units that issue results."""
+    from sqlalchemy import select
+
+    from ...models import RouteEntry, Unit
+    rows = session.execute(select(Unit.code, Unit.name).join(RouteEntry, RouteEntry.unit_id == Unit.id)
+                           .where(RouteEntry.role == "window").distinct().order_by(Unit.code)).all()
+    return [(code, name) for code, name in rows]
+
+
+def init_demo(session, settings) -> dict[str, int]:
+    """The demo root and a seal per issuing unit (existing files are kept); counts made and kept."""
+    paths = Paths.of(settings)
+    made = kept = 0
+    for code, name in issuing_units(session):
+        if issue_seal(paths, code, name):
+            made += 1
+        else:
+            kept += 1
+    return {"made": made, "kept": kept}

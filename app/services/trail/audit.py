@@ -107,7 +107,8 @@ class ChainReport:
         """``OK <n> rows head=<hash>`` or ``BROKEN seq=<n>: <what>``."""
         if self.ok:
             return f"OK {self.rows} rows head={self.head}"
-        return f"BROKEN {'seq=%s: ' % self.seq if self.seq is not None else ''}{self.problem}"
+        where = f"seq={self.seq}: " if self.seq is not None else ""
+        return f"BROKEN {where}{self.problem}"
 
 
 def verify_chain(session: Session, checkpoint: dict | None = None, batch: int = 5000) -> ChainReport:

@@ -38,7 +38,8 @@ def drop_schema(schema: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["lifecycle", "http", "scale", "timers", "oversight", "seal"], help="run one group")
+    parser.add_argument("--only", choices=["lifecycle", "http", "scale", "timers", "oversight", "seal"],
+                        help="run one group")
     parser.add_argument("--projects", type=int, default=200_000, help="projects generated for the scale run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the HTTP runs")
     args = parser.parse_args()

@@ -111,6 +111,13 @@ class ChainReport:
         return f"BROKEN {where}{self.problem}"
 
 
+_FIELDS = "seq, id, {at}, actor_id, project_code, engineering_code, instance_id, kind, detail, prev_hash, " \
+          "row_hash, canonical"
+#: ``at`` as the canonical text has it, formatted by the database (no per-row Python date handling)
+_AT = {"postgresql": "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+       "sqlite": "at"}  # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's storage format)
+
+
 def verify_chain(session: Session, checkpoint: dict | None = None, batch: int = 5000) -> ChainReport:
     """Stream the chain by ``seq``, recompute every hash and name the first break.
 
@@ -119,60 +126,66 @@ def verify_chain(session: Session, checkpoint: dict | None = None, batch: int = 
     or does not follow its predecessor.  With a (verified) ``checkpoint`` ``{seq, head}`` the row at
     ``seq`` must carry that hash and the chain must reach it (a cut tail is named).  The head row
     must match the last row.
+
+    Rows are read with plain SQL through a streaming cursor, without ORM objects or type
+    processing; the canonical text is parsed once (C JSON decoder) and compared field by field.
     """
     table = AuditEvent.__table__
     c = table.c
     loose = session.execute(select(c.id).where(c.seq.is_(None)).order_by(c.id).limit(1)).scalar()
     if loose is not None:
         return ChainReport(False, 0, "", f"row id={loose} is outside the chain (no seq)")
-    rows = session.execute(select(c.seq, c.id, c.at, c.actor_id, c.project_code, c.engineering_code,
-                                  c.instance_id, c.kind, c.detail, c.prev_hash, c.row_hash, c.canonical)
-                           .order_by(c.seq).execution_options(yield_per=batch, stream_results=True))
+    dialect = session.get_bind().dialect.name
+    sqlite = dialect == "sqlite"
+    sql = f"SELECT {_FIELDS.format(at=_AT.get(dialect, 'at'))} FROM {table.name} ORDER BY seq"
+    rows = session.connection().execution_options(stream_results=True, yield_per=batch).exec_driver_sql(sql)
     expected, prev, count = 1, GENESIS, 0
     want = (checkpoint or {}).get("seq")
-    sha256 = hashlib.sha256
-    dumps = json.dumps
-    for seq, row_id, at, actor_id, project_code, engineering_code, instance_id, kind, detail, \
-            prev_hash, row_hash, body in rows:
-        if seq != expected:
-            rows.close()
-            if seq < expected:
-                return ChainReport(False, count, prev, f"seq repeats after {expected - 1} (row id={row_id})", seq)
-            missing = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
-            return ChainReport(False, count, prev, f"gap {expected - 1}→{seq}: row seq={missing} missing", seq)
-        mine = dumps({"seq": seq, "at": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                      "actor": actor_id, "project": project_code, "code": engineering_code,
-                      "instance": instance_id, "kind": kind, "detail": detail},
-                     ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        if mine != body:
-            rows.close()
+    sha256, scan = hashlib.sha256, json.JSONDecoder().scan_once  # the C scanner, without json.loads' wrappers
+    try:
+        for seq, row_id, at, actor_id, project_code, engineering_code, instance_id, kind, detail, \
+                prev_hash, row_hash, body in (row for chunk in rows.partitions(batch) for row in chunk):
+            if seq != expected:
+                if seq < expected:
+                    return ChainReport(False, count, prev, f"seq repeats after {expected - 1} (row id={row_id})", seq)
+                missing = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
+                return ChainReport(False, count, prev, f"gap {expected - 1}→{seq}: row seq={missing} missing", seq)
+            if sqlite and at is not None:
+                at = f"{at[:10]}T{at[11:26]}Z"
+            elif not isinstance(at, str) and at is not None:  # another database: format it here
+                at = _at(at)
             try:
-                hashed_as = json.loads(body or "{}").get("seq")
-            except ValueError:
-                hashed_as = None
-            if hashed_as is not None and hashed_as != seq:
-                return ChainReport(False, count, prev, f"row reordered: it was hashed as seq={hashed_as} "
+                hashed, end = scan(body, 0)
+                same = end == len(body) and len(hashed) == 8 and (
+                    hashed["seq"], hashed["at"], hashed["actor"], hashed["project"], hashed["code"],
+                    hashed["instance"], hashed["kind"], hashed["detail"]) == (
+                    seq, at, actor_id, project_code, engineering_code, instance_id, kind, detail)
+            except (TypeError, ValueError, KeyError, StopIteration):
+                hashed, same = {}, False
+            if not same:
+                hashed_as = hashed.get("seq") if isinstance(hashed, dict) else None
+                if hashed_as is not None and hashed_as != seq:
+                    return ChainReport(False, count, prev, f"row reordered: it was hashed as seq={hashed_as} "
+                                                           f"(row id={row_id})", seq)
+                return ChainReport(False, count, prev, f"row changed: its columns differ from the hashed text "
                                                        f"(row id={row_id})", seq)
-            return ChainReport(False, count, prev, f"row changed: its columns differ from the hashed text "
-                                                   f"(row id={row_id})", seq)
-        if prev_hash != prev:
-            rows.close()
-            return ChainReport(False, count, prev, f"prev_hash mismatch: the row does not follow seq={seq - 1} "
-                                                   f"(row id={row_id}; reordered or a row before it changed)", seq)
-        digest = sha256(prev.encode("ascii") + body.encode("utf-8")).hexdigest()
-        if digest != row_hash:
-            rows.close()
-            return ChainReport(False, count, prev, f"row_hash mismatch (row id={row_id})", seq)
-        if want is not None and seq == want and digest != checkpoint.get("head"):
-            rows.close()
-            return ChainReport(False, count, prev, f"row_hash differs from the signed checkpoint "
-                                                   f"(seq={want} head={checkpoint.get('head')})", seq)
-        prev, expected, count = digest, expected + 1, count + 1
+            if prev_hash != prev:
+                return ChainReport(False, count, prev, f"prev_hash mismatch: the row does not follow seq={seq - 1} "
+                                                       f"(row id={row_id}; reordered or a row before it changed)", seq)
+            digest = sha256(prev.encode("ascii") + body.encode("utf-8")).hexdigest()
+            if digest != row_hash:
+                return ChainReport(False, count, prev, f"row_hash mismatch (row id={row_id})", seq)
+            if want is not None and seq == want and digest != checkpoint.get("head"):
+                return ChainReport(False, count, prev, f"row_hash differs from the signed checkpoint "
+                                                       f"(seq={want} head={checkpoint.get('head')})", seq)
+            prev, expected, count = digest, expected + 1, count + 1
+    finally:
+        rows.close()
     if want is not None and count < want:
         return ChainReport(False, count, prev, f"chain cut: it ends at seq={count} but the signed checkpoint "
                                                f"has seq={want} head={checkpoint.get('head')}; rows "
                                                f"{count + 1}..{want} are missing", count + 1)
-    head = session.get(AuditHead, HEAD_ID)
+    head = session.get(AuditHead, HEAD_ID, populate_existing=True)
     if head is not None and (head.seq != count or head.hash != prev):
         return ChainReport(False, count, prev, f"chain head says seq={head.seq} head={head.hash} but the rows end "
                                                f"at seq={count}: rows cut or the head was changed", count + 1)

@@ -8,8 +8,10 @@ anything was changed after signing.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pyhanko.keys import load_cert_from_pemder
@@ -17,13 +19,23 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from . import certs
 
 _signers: dict[tuple[str, str], signers.SimpleSigner] = {}
 _lock = threading.Lock()
+
+
+def _run(make_coroutine):
+    """Run one of pyHanko's coroutines to its end, also from a thread whose event loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    with ThreadPoolExecutor(max_workers=1) as pool:  # asyncio.run refuses to nest: a thread of its own
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 def signer_for(settings, unit_code: str) -> signers.SimpleSigner:
@@ -44,8 +56,8 @@ def sign(settings, unit_code: str, pdf: bytes, reason: str, location: str = "海
     meta = signers.PdfSignatureMetadata(field_name="Seal", md_algorithm="sha256", reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES)
     stamper = timestamps.HTTPTimeStamper(settings.SEAL_TSA_URL) if settings.SEAL_TSA_URL else None
-    out = signers.PdfSigner(meta, signer=signer_for(settings, unit_code), timestamper=stamper).sign_pdf(writer)
-    return out.getvalue()
+    signer = signers.PdfSigner(meta, signer=signer_for(settings, unit_code), timestamper=stamper)
+    return _run(lambda: signer.async_sign_pdf(writer)).getvalue()
 
 
 @dataclass
@@ -83,7 +95,7 @@ def validate(settings, pdf: bytes) -> SignatureCheck:
     result = SignatureCheck(True, intact=True, trusted=True, untouched=True)
     for sig in embedded:
         try:
-            status = validate_pdf_signature(sig, context)
+            status = _run(lambda sig=sig: async_validate_pdf_signature(sig, context))
         except Exception as exc:  # noqa: BLE001 - any failure of validation means "not valid"
             return SignatureCheck(True, summary=f"validation failed ({exc.__class__.__name__}: {exc})")
         result.intact &= bool(status.intact and status.valid)

@@ -56,6 +56,8 @@ def register_cli(app: Flask) -> None:
                    f"{counts['routes']} routes loaded")
         click.echo(f"deployed processes/ as version {deployment.version}" if deployment
                    else "processes already deployed")
+        from .seal_cli import init_seals  # seal: demo root CA, one seal per issuing unit, the PDF font
+        init_seals(_platform(), click.echo)
 
     @app.cli.command("seed-demo")
     def seed_demo():
@@ -127,6 +129,8 @@ def register_cli(app: Flask) -> None:
 
     from .history_cli import register as register_history  # oversight: flask seed-history
     register_history(app)
+    from .seal_cli import register as register_seal  # seal and trail: flask seal …, flask audit verify
+    register_seal(app)
 
     @app.cli.command("export-processes")
     @click.option("--version", "version", type=int, required=True, help="The deployed version to export.")

@@ -81,6 +81,17 @@ class Settings:
     NOTIFY_MAX_ATTEMPTS: int = 5
     NOTIFY_RETRY_SECONDS: int = 60  # doubled after each failed attempt
     NOTIFY_CLAIM_SECONDS: int = 120
+    # seal and trail (issue 10): signed result documents, the audit chain's signed checkpoints
+    SEAL_KEY_DIR: str = str(ROOT / "var" / "keys")  # root-ca.*.pem and seal-<unit code>.*.pem (0600 keys)
+    SEAL_ROOT_CERT: str = ""  # the trust root's certificate (PEM); empty: SEAL_KEY_DIR/root-ca.cert.pem
+    SEAL_TSA_URL: str = ""  # an RFC 3161 timestamp authority for PAdES B-T; empty: no timestamp
+    DOCUMENT_DIR: str = str(ROOT / "var" / "documents")  # issued PDFs, by sha256
+    FONT_CACHE_DIR: str = str(ROOT / "var" / "cache" / "fonts")  # the GB 2312 cut of Noto Serif CJK SC
+    SEAL_INTERVAL_SECONDS: float = 2.0
+    SEAL_MAX_ATTEMPTS: int = 5
+    AUDIT_KEY_FILE: str = str(ROOT / "var" / "keys" / "audit.key.pem")
+    AUDIT_CHECKPOINT_DIR: str = str(ROOT / "var" / "audit-checkpoints")
+    AUDIT_CHECKPOINT_MINUTES: float = 10.0
     extra: dict = field(default_factory=dict)
 
     @classmethod

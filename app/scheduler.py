@@ -187,6 +187,55 @@ class OutboxWorker:
         return True
 
 
+class SealWorker:
+    """The seal job: render and sign the documents the window's 出件 queued (their rows are the outbox).
+
+    Rendering and signing happen outside any transaction; each document is then marked issued in
+    a short one, only if still pending (two schedulers never issue one twice).
+    """
+
+    def __init__(self, platform):
+        self.platform = platform
+
+    def tick(self, limit: int = 20) -> dict[str, list[str]]:
+        """Issue what is pending now: ``{"issued": [certificate ids], "failed": [row ids]}``."""
+        from .services.seal import documents
+        with transaction(self.platform.sessions, write=False) as session:
+            waiting = documents.pending(session, limit)
+        done: dict[str, list[str]] = {"issued": [], "failed": []}
+        for doc_id, facts, unit_code in waiting:
+            now = self.platform.now()
+            try:
+                signed = documents.render_and_sign(self.platform, facts, unit_code, now)
+                key, digest = documents.keep(self.platform, signed)
+            except Exception as exc:  # noqa: BLE001 - a failed document is retried, the others go on
+                log.exception("document %s could not be rendered or signed", doc_id)
+                with transaction(self.platform.sessions) as session:
+                    documents.mark_failed(session, self.platform, doc_id, f"{exc.__class__.__name__}: {exc}")
+                done["failed"].append(str(doc_id))
+                continue
+            with transaction(self.platform.sessions) as session:
+                cert_id = documents.mark_issued(session, self.platform, doc_id, key, digest, len(signed), now)
+            if cert_id:
+                done["issued"].append(cert_id)
+        if done["issued"] or done["failed"]:
+            log.info("documents: %s issued, %s failed", len(done["issued"]), len(done["failed"]))
+        return done
+
+
+def audit_checkpoint(platform) -> dict | None:
+    """Sign the audit chain's head and keep it as a file, when it moved since the last one (trail)."""
+    from .services.trail import checkpoints
+    with transaction(platform.sessions, write=False) as session:
+        made = checkpoints.make(session, platform)
+    latest = checkpoints.latest(platform)
+    if latest is not None and latest.get("seq") == made["seq"] and latest.get("head") == made["head"]:
+        return None
+    checkpoints.write(platform, made)
+    log.info("audit checkpoint seq=%s head=%s", made["seq"], made["head"])
+    return made
+
+
 def run_forever(platform) -> None:
     """Block: fire timers every ``SCHEDULER_INTERVAL_SECONDS``, check limits every ``ESCALATION_...``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
@@ -205,6 +254,11 @@ def run_forever(platform) -> None:
                       max_instances=1, coalesce=True, id="idempotency_keys")
     scheduler.add_job(OutboxWorker(platform).tick, "interval", seconds=platform.settings.NOTIFY_INTERVAL_SECONDS,
                       max_instances=1, coalesce=True, id="outbox")
+    scheduler.add_job(SealWorker(platform).tick, "interval", seconds=platform.settings.SEAL_INTERVAL_SECONDS,
+                      max_instances=1, coalesce=True, id="seal_documents")
+    scheduler.add_job(lambda: audit_checkpoint(platform), "interval",  # trail: signed chain checkpoints
+                      minutes=platform.settings.AUDIT_CHECKPOINT_MINUTES, max_instances=1, coalesce=True,
+                      id="audit_checkpoint")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

@@ -25,6 +25,7 @@ from .services.catalogue import decisions
 from .services.intermediary import contracts as intermediary_contracts
 from .services.notify import messages as notify_messages
 from .services.planning import generation as planning_generation
+from .services.seal import documents as seal_documents
 from .services.timelimits import handlings, itemclock, supervision
 
 
@@ -47,6 +48,8 @@ def subscribe(hooks: Hooks) -> None:
     hooks.subscribe("task_opened", notify_messages.on_task_opened)       # new task, correction, 督办
     hooks.subscribe("finished", notify_messages.on_finished)             # result issued
     hooks.subscribe("notice_raised", notify_messages.on_notice_raised)   # deadline warning, overdue
+    # seal (issue 10): the departments' decisions kept; the window's 出件 queues the signed documents
+    hooks.subscribe("task_completed", seal_documents.on_task_completed)
 
 
 def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Platform:

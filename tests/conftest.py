@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, text, update
 
 from app import create_app
 from app.config import Settings
@@ -47,6 +48,8 @@ MUTABLE = (RateEvent, UserSession, OutboxMessage, Notification, UserContact, Mat
            AuditEvent, ProcessInstance, Project, ApiToken)
 from app.models import IdempotencyKey  # noqa: E402,I001  (issue 13: safe retries)
 MUTABLE = (IdempotencyKey, *MUTABLE)
+from app.models import AuditHead, IssuedDocument  # noqa: E402,I001  (seal and trail, issue 10)
+MUTABLE = (IssuedDocument, *MUTABLE)
 
 
 def _postgres_schema_url() -> str:
@@ -89,13 +92,20 @@ class FrozenClock:
 
 def _build(url: str, clock: FrozenClock | None = None):
     spgl = url.replace(".db", "-spgl.db") if url.startswith("sqlite") else url  # the SPGL front database
-    settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="test", SPGL_URL=spgl)
+    files = Path(tempfile.mkdtemp(prefix="hn-test-"))  # keys, issued documents, audit checkpoints
+    settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="test", SPGL_URL=spgl,
+                                 SEAL_KEY_DIR=str(files / "keys"), DOCUMENT_DIR=str(files / "documents"),
+                                 AUDIT_KEY_FILE=str(files / "keys" / "audit.key.pem"),
+                                 AUDIT_CHECKPOINT_DIR=str(files / "checkpoints"))
     upgrade(url)
     platform = build_platform(settings, clock=clock)
     with transaction(platform.sessions) as session:
         reference.load_organisation(session, platform.catalog)
         reference.deploy_initial(session, platform)
         reference.seed_demo(session, platform)
+    from app.services.seal import certs  # seal: the demo root and one seal per issuing unit
+    with transaction(platform.sessions, write=False) as session:
+        certs.init_demo(session, platform.settings)
     return platform
 
 
@@ -120,8 +130,11 @@ def platform(backend_platform):
     """The backend's platform, with every project-related row removed after the test."""
     yield backend_platform
     with transaction(backend_platform.sessions) as session:
+        if session.get_bind().dialect.name == "postgresql":  # the audit table refuses DELETE but to a superuser
+            session.execute(text("SET LOCAL session_replication_role = replica"))
         for model in MUTABLE:
             session.execute(delete(model))
+        session.execute(update(AuditHead).values(seq=0, hash="0" * 64))  # the chain starts again
 
 
 @pytest.fixture

@@ -81,6 +81,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     projects,
     reference,
     routing,  # 双集中 routing administration
+    seal,  # signed result documents, public verification (issue 10)
     tasks,
     timelimits,  # calendar, item clocks, supervision
     versions,  # flow versions and migrations

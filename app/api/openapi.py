@@ -294,6 +294,36 @@ def _paths() -> dict[str, dict]:
         "/intermediary/commissions": {"get": _op("The caller's firm's commissions (intermediaries)", "platforms")},
         "/services/oversight": {"get": _op("Late and refused intermediary services (supervisors)", "platforms")},
         "/openapi.json": {"get": _op("This document", "reference", public=True, errors=())},
+        **_seal_paths(),
+    }
+
+
+def _seal_paths() -> dict[str, dict]:
+    """The signed result documents (一枚印章出件) and their public verification."""
+    cert = _param("cert_id", text="the certificate id printed under the QR code")
+    reason = _body(("reason",), reason=_text(1000, minLength=1))
+    return {
+        "/public/certificates/{cert_id}": {"get": _op(
+            "A document's facts and status (有效 / 已撤销 / 已变更) by id and check code", "public", cert,
+            _param("s", where="query", required=True, text="the check code from the QR code"),
+            public=True, errors=("404",))},
+        "/public/certificates/verify": {"post": _op(
+            "Check an uploaded PDF: SHA-256 against the issued file, and its PAdES signature", "public",
+            public=True, multipart=True, errors=("400", "404", "422"), body={
+                "type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "contentMediaType": "application/pdf"},
+                    "id": _text(40), "s": _text(64)}})},
+        "/projects/{code}/documents": {"get": _op("The project's signed documents with their status", "projects",
+                                                  CODE)},
+        "/projects/{code}/documents/{cert_id}/pdf": {"get": _op(
+            "Download a signed document (409 while it is being issued)", "projects", CODE, cert,
+            answer="file", errors=("400", "403", "404", "409"))},
+        "/certificates/{cert_id}/revoke": {"post": _op(
+            "Revoke (撤销) a document; the issuing unit's window (BLZT 15, audited)", "projects", cert, body=reason,
+            errors=("400", "403", "404", "409", "422"))},
+        "/certificates/{cert_id}/reissue": {"post": _op(
+            "Re-issue a document; the old one shows 已变更 with the new one", "projects", cert, body=reason,
+            ok="201", errors=("400", "403", "404", "409", "422"))},
     }
 
 

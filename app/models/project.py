@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -96,8 +96,23 @@ class AuditEvent(Base):
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="{}")
+    # the hash chain (issue 10, trail/audit.py): the row's place, its predecessor's hash, its own hash over
+    # the canonical bytes kept as they were hashed (never re-serialised)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+    canonical: Mapped[str | None] = mapped_column(Text)
     project = relationship(Project, primaryjoin="foreign(AuditEvent.project_code) == Project.code",
                            viewonly=True)
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.kind} {self.project_code}>"
+
+
+class AuditHead(Base):
+    """The one row holding the audit chain's head: locked by every writer, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..errors import AppError, Conflict
+from ..errors import AppError, Conflict, Forbidden, InvalidInput
+from ..models import Project
 from ..pagekit import (
     PREVIEWABLE,
     add_diagram_routes,
@@ -18,6 +19,7 @@ from ..pagekit import (
 )
 from ..services.people import listings, materials, projects, workbench
 from ..services.people.projects import application_of
+from ..services.seal import documents as seal_documents
 from ..services.timelimits import special_procedures
 from ..services.workflow import tasks
 from ..stages import BY_KEY, STAGES
@@ -142,6 +144,8 @@ def _task_page(session, row, values, errors, status=200):
                            can_act=tasks.may_complete(g.user, row),
                            **task_panels(session, row),
                            decided=decided, recheck=workbench.recheck(session, platform(), row),
+                           seal_preview=seal_documents.preview(session, platform(), row),  # 出件核对 (issue 10)
+                           seal_outcomes=seal_documents.render.OUTCOMES,
                            previewable=PREVIEWABLE,
                            procedures=procedures, procedure_kinds=special_procedures.KINDS,
                            application=application_of(instance),
@@ -176,8 +180,10 @@ def project(code: str):
         found = projects.visible_project(session, g.user, code)
         context = progress_context(session, found, request.args.get("instance"), "officer.diagram")
         from ..services.planning.generation import proposal_of  # whether it was generated (项目策划生成)
+        signed = [(d, seal_documents.may_manage(g.user, d)) for d in seal_documents.documents_of(session, found)]
         return render_template("officer/progress.html", project=found, planning=proposal_of(session, found),
-                               **context)
+                               signed=signed, status_names=seal_documents.STATUS_NAMES,
+                               kind_names=seal_documents.KIND_NAMES, **context)
 
 
 add_diagram_routes(bp)
@@ -200,3 +206,24 @@ def material_preview(task_id: int, material_id: int):
         found = materials.get_material(session, row.instance.project, material_id)
     return material_preview_response(found)
 
+
+
+@bp.post("/documents/<cert_id>")
+def revoke_document(cert_id: str):
+    """撤销 or re-issue a signed document of the officer's unit (audited), back to its project."""
+    action, reason = request.form.get("action"), request.form.get("reason")
+    try:
+        with unit_of_work() as session:
+            doc = seal_documents.document(session, cert_id)
+            code = session.get(Project, doc.project_id).code
+            if action == "reissue":
+                seal_documents.reissue(session, platform(), g.user, cert_id, reason)
+            else:
+                seal_documents.revoke(session, platform(), g.user, cert_id, reason)
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        flash(_("操作失败：%(reason)s", reason=_reason(exc)), "error")
+        with unit_of_work(write=False) as session:
+            code = session.get(Project, seal_documents.document(session, cert_id).project_id).code
+    else:
+        flash(_("证照已重新出件") if action == "reissue" else _("证照已撤销"), "success")
+    return redirect(url_for("officer.project", code=code))

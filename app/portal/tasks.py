@@ -114,9 +114,27 @@ def result(code: str, instance_id: int):
         issued = results.issued_result(session, platform(), found, instance_id)
         if issued is None:
             abort(404)
-        html = render_template("portal/result.html", project=found, result=issued)
+        from ..services.seal import documents, verify  # the signed PDFs (一枚印章出件)
+        signed = [(d, verify.url_of(platform().settings, d))
+                  for d in documents.documents_of(session, found, instance_id)]
+        html = render_template("portal/result.html", project=found, result=issued, signed=signed,
+                               status_names=documents.STATUS_NAMES, kind_names=documents.KIND_NAMES)
     if request.args.get("download"):
         name = f"{found.code}-{issued.stage_key}.html"
         return html, 200, {"Content-Type": "text/html; charset=utf-8",
                            "Content-Disposition": f'attachment; filename="{name}"'}
     return html
+
+
+@bp.get("/projects/<code>/documents/<cert_id>.pdf")
+def document_pdf(code: str, cert_id: str):
+    """Download one signed result document (PDF/A, PAdES)."""
+    from ..services.seal import documents
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        doc = documents.document(session, cert_id)
+        if doc.project_id != found.id:
+            abort(404)
+        data = documents.pdf_of(platform(), doc)
+    name = f"{found.code}-{doc.kind}-{doc.cert_id}.pdf"
+    return data, 200, {"Content-Type": "application/pdf", "Content-Disposition": f'attachment; filename="{name}"'}

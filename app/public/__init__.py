@@ -15,6 +15,7 @@ from ..web import canonical_url, platform, unit_of_work
 
 bp = Blueprint("public", __name__)
 
+from . import verify as _verify  # noqa: E402,F401  (seal: /v/<certificate id>)
 from .guide import LIMIT_UNITS, guide_elements  # noqa: E402
 
 

@@ -50,13 +50,19 @@ def live_platform(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{root / 'browser.db'}"
     settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="browser-test",
-                                 UPLOAD_DIR=str(root / "uploads"))
+                                 UPLOAD_DIR=str(root / "uploads"), SEAL_KEY_DIR=str(root / "keys"),
+                                 DOCUMENT_DIR=str(root / "documents"),
+                                 AUDIT_KEY_FILE=str(root / "keys" / "audit.key.pem"),
+                                 AUDIT_CHECKPOINT_DIR=str(root / "checkpoints"))
     upgrade(url)
     platform = build_platform(settings)
     with transaction(platform.sessions) as session:
         reference.load_organisation(session, platform.catalog)
         reference.deploy_initial(session, platform)
         reference.seed_demo(session, platform)
+    from app.services.seal import certs  # seal: the demo root and one seal per issuing unit
+    with transaction(platform.sessions, write=False) as session:
+        certs.init_demo(session, platform.settings)
     yield platform
     platform.sessions.kw["bind"].dispose()
 
@@ -68,6 +74,7 @@ def live_server(live_platform):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    live_platform.settings.BASE_URL = f"http://127.0.0.1:{server.server_port}"  # the QR codes lead here
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)

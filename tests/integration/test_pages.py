@@ -173,7 +173,8 @@ def test_officers_review_with_a_correction_round(platform, client, app):
     recheck = open_task(platform, code, "window")
     assert window.post(f"/officer/tasks/{recheck.id}", {"outcome": "complete"}).status_code == 302
     again = open_task(platform, code, "planning")
-    assert planning.post(f"/officer/tasks/{again.id}", {"outcome": "approve"}).status_code == 302
+    assert planning.post(f"/officer/tasks/{again.id}", {"outcome": "approve", "result_number": "琼批2026-1",
+                                                      "decision_date": "2026-12-01"}).status_code == 302
     progress = applicant.text(f"/portal/projects/{code}/progress")
     assert "自然资源和规划" in progress or "资源规划" in progress or "规划" in progress
     assert "补正开始" in progress or "审批通过" in progress

@@ -76,7 +76,7 @@ def day_start(y, m, d):
     return dt.datetime(y, m, d, tzinfo=LOCAL_TZ)
 
 
-REVIEW_APPROVE = {"outcome": "approve", "opinion": "同意"}
+REVIEW_APPROVE = {"outcome": "approve", "opinion": "同意", "result_number": "琼批2026-1", "decision_date": "2026-12-01"}
 REVIEW_CORRECT = {"outcome": "correct", "opinion": "请补正用地红线图"}
 SUPPLEMENT = {"materials": ["用地红线图"], "note": "已补正"}
 

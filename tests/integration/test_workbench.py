@@ -144,7 +144,8 @@ def test_history_and_names_never_show_role_codes(platform, client, app):
     code, applicant, _, _, _ = accepted_project(platform, client, app)
     review = open_task(platform, code, "planning")
     planning = Pages(app.test_client(), "planning_haikou")
-    assert planning.post(f"/officer/tasks/{review.id}", {"outcome": "approve"}).status_code == 302
+    assert planning.post(f"/officer/tasks/{review.id}", {"outcome": "approve", "result_number": "琼批2026-1",
+                                                      "decision_date": "2026-12-01"}).status_code == 302
     page = applicant.text(f"/portal/projects/{code}/progress")
     history = page.split("办理记录")[1]
     with transaction(platform.sessions, write=False) as session:

@@ -21,7 +21,8 @@ def test_every_form_loads(forms):
 
 
 def test_review_requires_opinion_when_refusing(forms):
-    forms.validate("review.schema.json", {"outcome": "approve"})
+    forms.validate("review.schema.json", {"outcome": "approve", "result_number": "琼批2026-1",
+                                          "decision_date": "2026-12-01"})
     with pytest.raises(FormValidationError) as err:
         forms.validate("review.schema.json", {"outcome": "refuse"})
     assert "opinion" in err.value.fields
@@ -34,6 +35,13 @@ def test_bad_fields_are_named(forms):
     fields = err.value.fields
     assert "investment_type" in fields and "contact_phone" in fields
     assert "site_address" in fields  # missing required fields are named too
+
+
+def test_approval_requires_the_document_number_and_date(forms):
+    with pytest.raises(FormValidationError) as err:
+        forms.validate("review.schema.json", {"outcome": "approve", "opinion": "同意"})
+    assert {"result_number", "decision_date"} <= set(err.value.fields)
+    forms.validate("review.schema.json", {"outcome": "correct", "opinion": "请补正"})  # not needed otherwise
 
 
 def test_unknown_fields_are_refused(forms):

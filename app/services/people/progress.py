@@ -15,6 +15,7 @@ from ...models import AuditEvent, DeploymentFile, HumanTask, ItemHandling, Proce
 from ...stages import STAGES
 from ..timelimits import lights
 from ..timelimits.handlings import STATE_NAMES
+from ..trail import audit
 from .projects import stage_status
 
 STATUS_NAMES = {"locked": "未开放", "open": "可申报", "running": "办理中", "approved": "已办结",
@@ -95,13 +96,15 @@ def history(session: Session, project: Project, limit: int = 200) -> list[dict]:
                            .outerjoin(User, User.id == AuditEvent.actor_id)
                            .where(AuditEvent.project_code == project.code)
                            .order_by(AuditEvent.id.desc()).limit(limit)).all()
+    marks = audit.verified_marks(session, [event for event, _ in rows])  # the hash chain (issue 10)
     out = []
     for event, actor in rows:
         try:
             detail = json.loads(event.detail or "{}")
         except ValueError:
             detail = {}
-        out.append({"at": event.at, "kind": event.kind, "actor": actor or "系统", "detail": detail})
+        out.append({"at": event.at, "kind": event.kind, "actor": actor or "系统", "detail": detail,
+                    "seq": event.seq, "row_hash": event.row_hash, "verified": marks.get(event.id, False)})
     return out
 
 

@@ -60,7 +60,7 @@ def task_answer(form: str | None, ref: int, today: dt.date, outcome: str | None 
         answer = {"outcome": outcome or "accept"}
     elif form == "window_issue.schema.json":
         return {"result_number": f"琼审{today.year}-{ref:06d}", "issued_date": today.isoformat(),
-                "delivery_method": "electronic"}
+                "delivery_method": "electronic", "confirmed": True}
     elif form == "window_notice.schema.json":
         return {"notice_number": f"琼审不予{today.year}-{ref:06d}", "reason": "不符合法定条件",
                 "decision_date": today.isoformat(), "delivery_method": "electronic", "remedy_informed": True}
@@ -70,6 +70,8 @@ def task_answer(form: str | None, ref: int, today: dt.date, outcome: str | None 
         answer = {"outcome": outcome or "complete"}
     elif form == "joint_conclusion.schema.json":
         answer = {"outcome": outcome or "approve", "inspection_date": today.isoformat()}
+        if answer["outcome"] == "approve":  # the document the result states (issue 10)
+            answer.update(result_number=f"琼联验{today.year}-{ref:06d}", decision_date=today.isoformat())
     elif form == "supervision.schema.json":
         return {"outcome": outcome or "acknowledged", "opinion": "已知悉，督促承办部门按时办结"}
     elif form == "gap_supply.schema.json":
@@ -91,6 +93,8 @@ def task_answer(form: str | None, ref: int, today: dt.date, outcome: str | None 
         return {"outcome": outcome or "resubmit", "note": "已按各部门意见调整选址"}
     else:
         answer = {"outcome": outcome or "approve"}
+        if form == "review.schema.json" and answer["outcome"] == "approve":  # the department's document
+            answer.update(result_number=f"琼批{today.year}-{ref:06d}", decision_date=today.isoformat())
     if answer["outcome"] not in ("approve", "accept", "complete", "confirm", "agree"):
         answer["opinion"] = "请补充完善相关材料" if answer["outcome"] in ("correct", "insufficient") else "不符合要求"
     else:

@@ -92,7 +92,8 @@ def deem_consent(session: Session, platform, handling_id: int) -> bool:
             HumanTask.audience.is_(None)).order_by(HumanTask.id))
         if row is None:
             return False
-        answer = {"outcome": "approve", "opinion": CONSENT_OPINION}
+        answer = {"outcome": "approve", "opinion": CONSENT_OPINION,  # the result states a number and a date
+                  "result_number": f"逾期默认同意-{handling.id}", "decision_date": platform.now().date().isoformat()}
         if row.form:
             platform.forms.validate(row.form, answer)
         platform.runtime.complete(workflow, row.task_id, answer)

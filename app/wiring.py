@@ -15,7 +15,6 @@ from pathlib import Path
 
 from engine.catalog import load_catalog
 from engine.forms import FormLibrary
-from engine.holidays import HolidayFile
 
 from .config import Settings
 from .db import make_engine, make_session_factory
@@ -24,8 +23,9 @@ from .platform import Platform
 from .services.catalogue import decisions
 from .services.intermediary import contracts as intermediary_contracts
 from .services.notify import messages as notify_messages
+from .services.organisation import routing
 from .services.planning import generation as planning_generation
-from .services.timelimits import handlings, itemclock, supervision
+from .services.timelimits import calendars, handlings, itemclock, supervision
 
 
 def subscribe(hooks: Hooks) -> None:
@@ -52,12 +52,16 @@ def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None =
     """Wire the platform from settings; no database access happens here."""
     engine = make_engine(settings.DATABASE_URL)
     catalog_dir = Path(settings.CATALOG_DIR)
-    platform = Platform(settings=settings, sessions=make_session_factory(engine),
+    sessions = make_session_factory(engine)
+    platform = Platform(settings=settings, sessions=sessions,
                         forms=FormLibrary(Path(settings.FORMS_DIR)),
                         catalog=load_catalog(catalog_dir),
-                        calendar=HolidayFile(catalog_dir / "holidays.json"),  # follows admin edits
+                        # the database's holiday table (seeded from the file): every node follows an edit
+                        calendar=calendars.database_calendar(sessions, catalog_dir / "holidays.json",
+                                                             settings.HOLIDAY_CHECK_SECONDS),
                         helper_factories=(itemclock.deadline_helpers,))
     subscribe(platform.hooks)
+    routing.CHECK_SECONDS = settings.CACHE_CHECK_SECONDS  # how stale a node's routes may be
     if clock is not None:
         platform.clock = clock
     return platform

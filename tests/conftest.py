@@ -47,6 +47,8 @@ MUTABLE = (RateEvent, UserSession, OutboxMessage, Notification, UserContact, Mat
            AuditEvent, ProcessInstance, Project, ApiToken)
 from app.models import IdempotencyKey  # noqa: E402,I001  (issue 13: safe retries)
 MUTABLE = (IdempotencyKey, *MUTABLE)
+from app.models import CalendarYear  # noqa: E402,I001  (issue 13: the holiday table in the database)
+MUTABLE = (CalendarYear, *MUTABLE)
 
 
 def _postgres_schema_url() -> str:

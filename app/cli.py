@@ -48,12 +48,14 @@ def register_cli(app: Flask) -> None:
     def init_db():
         """Create or upgrade the schema, load the catalogue, deploy processes/ as v1."""
         from .services.provisioning import reference
+        from .services.timelimits import calendars
         upgrade(_platform().settings.DATABASE_URL)
         with _scope() as session:
             counts = reference.load_organisation(session, _platform().catalog)
             deployment = reference.deploy_initial(session, _platform())
+            years = calendars.seed_table(session, _platform())  # the holiday table: the file seeds the database
         click.echo(f"schema up to date; {counts['divisions']} divisions, {counts['units']} units, "
-                   f"{counts['routes']} routes loaded")
+                   f"{counts['routes']} routes loaded" + (f"; holiday table seeded ({years} years)" if years else ""))
         click.echo(f"deployed processes/ as version {deployment.version}" if deployment
                    else "processes already deployed")
         from .seal_cli import init_seals  # seal: demo root CA, one seal per issuing unit, the PDF font

@@ -62,6 +62,13 @@ class Settings:
     SPGL_SIMULATOR: bool = False
     # performance and scale-out (issue 13): Idempotency-Key lifetime
     IDEMPOTENCY_TTL_HOURS: int = 24
+    # scale-out: how stale a node's copy of a shared table may be, in seconds (holiday calendar; routes,
+    # verified tokens); S3-compatible object storage for materials and issued documents (s3://bucket/prefix)
+    HOLIDAY_CHECK_SECONDS: float = 1.0
+    CACHE_CHECK_SECONDS: float = 1.0
+    STORAGE_URL: str = ""
+    STORAGE_ENDPOINT: str = ""  # an S3-compatible server's address (empty: AWS's own)
+    STORAGE_REGION: str = "us-east-1"
     # planning (项目策划生成): working days each department has for its opinion on a proposal
     PLANNING_REVIEW_DAYS: int = 5
     # intermediary (中介服务): working days an intermediary has to accept or refuse a commission

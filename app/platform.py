@@ -20,7 +20,7 @@ from engine.calendar import WorkingCalendar
 from engine.catalog import Catalog
 from engine.decisions import plan_helpers
 from engine.forms import FormLibrary
-from engine.holidays import HolidayFile
+from engine.holidays import HolidayFile, HolidayTable
 from engine.runtime import Runtime
 from engine.specs import SpecCache
 
@@ -42,7 +42,7 @@ class Platform:
     sessions: sessionmaker
     forms: FormLibrary
     catalog: Catalog
-    calendar: WorkingCalendar | HolidayFile
+    calendar: WorkingCalendar | HolidayFile | HolidayTable
     clock: Callable[[], dt.datetime] = system_clock
     #: builders of data helpers for scripts, each called with the platform (``app.wiring``)
     helper_factories: tuple[Callable[[Platform], dict[str, Callable]], ...] = ()

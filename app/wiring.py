@@ -15,7 +15,6 @@ from pathlib import Path
 
 from engine.catalog import load_catalog
 from engine.forms import FormLibrary
-from engine.holidays import HolidayFile
 
 from .config import Settings
 from .db import make_engine, make_session_factory
@@ -24,9 +23,10 @@ from .platform import Platform
 from .services.catalogue import decisions
 from .services.intermediary import contracts as intermediary_contracts
 from .services.notify import messages as notify_messages
+from .services.organisation import routing
 from .services.planning import generation as planning_generation
 from .services.seal import documents as seal_documents
-from .services.timelimits import handlings, itemclock, supervision
+from .services.timelimits import calendars, handlings, itemclock, supervision
 
 
 def subscribe(hooks: Hooks) -> None:
@@ -49,19 +49,23 @@ def subscribe(hooks: Hooks) -> None:
     hooks.subscribe("finished", notify_messages.on_finished)             # result issued
     hooks.subscribe("notice_raised", notify_messages.on_notice_raised)   # deadline warning, overdue
     # seal (issue 10): the departments' decisions kept; the window's 出件 queues the signed documents
-    hooks.subscribe("task_completed", seal_documents.on_task_completed)
+    hooks.subscribe("task_completed", seal_documents.on_task_completed)  # the result queued for signing
 
 
 def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Platform:
     """Wire the platform from settings; no database access happens here."""
     engine = make_engine(settings.DATABASE_URL)
     catalog_dir = Path(settings.CATALOG_DIR)
-    platform = Platform(settings=settings, sessions=make_session_factory(engine),
+    sessions = make_session_factory(engine)
+    platform = Platform(settings=settings, sessions=sessions,
                         forms=FormLibrary(Path(settings.FORMS_DIR)),
                         catalog=load_catalog(catalog_dir),
-                        calendar=HolidayFile(catalog_dir / "holidays.json"),  # follows admin edits
+                        # the database's holiday table (seeded from the file): every node follows an edit
+                        calendar=calendars.database_calendar(sessions, catalog_dir / "holidays.json",
+                                                             settings.HOLIDAY_CHECK_SECONDS),
                         helper_factories=(itemclock.deadline_helpers,))
     subscribe(platform.hooks)
+    routing.CHECK_SECONDS = settings.CACHE_CHECK_SECONDS  # how stale a node's routes may be
     if clock is not None:
         platform.clock = clock
     return platform

@@ -19,7 +19,7 @@ from app.services.provisioning import demo
 from app.stages import BY_KEY
 
 from .__main__ import drop_schema, postgres_schema
-from .http_load import PASSWORD, deploy_minimal_flow, officer_for
+from .http_load import PASSWORD, ROOT, deploy_minimal_flow, officer_for
 from .lifecycle import make_platform
 
 
@@ -37,7 +37,8 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true",
                         help="cProfile on process CPU time instead (not skewed by a busy machine)")
     parser.add_argument("--sort", default="cumulative", help="pstats order with --cpu (cumulative, tottime)")
-    parser.add_argument("--sql", action="store_true", help="print the statements of the last completion")
+    parser.add_argument("--sql", action="store_true",
+                        help="print the statements of the completions, each with how often it ran per completion")
     args = parser.parse_args()
     url, schema = postgres_schema()
     try:
@@ -55,15 +56,15 @@ def main() -> None:
             return client.open(f"/api/v1{path}", method=method, json=body,
                                headers={"Authorization": f"Bearer {tokens[user]}"})
 
-        statements, last = [0], []
+        statements, last, recording = [0], [], []
 
         def count(conn, cursor, statement, *rest):
             statements[0] += 1
-            if not args.sql:
+            if not args.sql or not recording:
                 return
             import traceback
-            here = [f"{f.filename.split('/work/wt13/')[-1]}:{f.lineno} {f.name}" for f in traceback.extract_stack()
-                    if "/work/wt13/app/" in f.filename or "/work/wt13/engine/" in f.filename]
+            here = [f"{f.filename.split(str(ROOT) + '/')[-1]}:{f.lineno} {f.name}" for f in traceback.extract_stack()
+                    if f.filename.startswith((str(ROOT / 'app'), str(ROOT / 'engine')))]
             last.append(statement.split("\n")[0][:90] + "  <- " + " > ".join(here[-3:]))
 
         event.listen(platform.sessions.kw["bind"], "before_cursor_execute", count)
@@ -88,10 +89,11 @@ def main() -> None:
                     user = officer_for(task["lane"])
                     call("GET", "/tasks?page_size=1", user)  # the token is verified outside the profile
                     before, start = statements[0], time.perf_counter()
-                    last.clear()
+                    recording.append(True)
                     profiler.start()
                     answer = call("POST", f"/tasks/{task['id']}/complete", user, body)
                     profiler.stop()
+                    recording.clear()
                     busy += time.perf_counter() - start
                     sql += statements[0] - before
                     assert answer.status_code == 200, answer.get_json()
@@ -99,7 +101,9 @@ def main() -> None:
         print(f"{completions} completions, {busy / completions * 1000:.1f} ms each in-process, "
               f"{sql / completions:.1f} SQL statements each")
         if args.sql:
-            print("\n".join(last))
+            from collections import Counter
+            for line, n in Counter(last).most_common():
+                print(f"{n / completions:5.2f}  {line}")
         if args.cpu:
             import pstats
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)

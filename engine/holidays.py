@@ -9,6 +9,11 @@ day); :func:`write_table` replaces the file atomically.  :class:`HolidayFile`
 is a :class:`~engine.calendar.WorkingCalendar` that rebuilds itself when the
 file changes, checked at most once a second, so every process on the machine
 (web workers, the scheduler) follows an edit within a second.
+
+:class:`HolidayTable` is the same for a table kept elsewhere (the platform keeps
+it in its database, seeded from the file, so that every node of a cluster reads
+one table): it asks a ``stamp`` callable at most every ``check_seconds`` whether
+the table changed, and rebuilds from ``table()`` when it did.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Hashable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -153,3 +159,59 @@ class HolidayFile:
 
     def __repr__(self) -> str:
         return f"<HolidayFile {self.path} {self._calendar!r}>"
+
+
+class HolidayTable:
+    """A working calendar built from the library and a table that ``table()`` reads, rebuilt when
+    ``stamp()`` changes (asked at most every ``check_seconds``; the first use builds it)."""
+
+    def __init__(self, stamp: Callable[[], Hashable], table: Callable[[], dict[str, Any]],
+                 check_seconds: float = 1.0, path: str | Path | None = None):
+        self._stamp_of, self._table_of = stamp, table
+        self.check_seconds = check_seconds
+        self.path = Path(path) if path is not None else None  # the seed file, when there is one
+        self._lock = threading.Lock()
+        self._stamp: Hashable = None
+        self._checked = float("-inf")
+        self._table: dict[str, Any] = {"years": {}}
+        self._calendar: WorkingCalendar | None = None
+
+    def _build(self) -> WorkingCalendar:
+        stamp = self._stamp_of()
+        table = self._table_of()
+        overrides, declared = overrides_from_table(table, "holiday table")
+        self._stamp, self._table = stamp, table
+        return WorkingCalendar(overrides, declared)
+
+    def reload(self) -> WorkingCalendar:
+        """Rebuild from the table now."""
+        with self._lock:
+            self._calendar = self._build()
+            self._checked = time.monotonic()
+            return self._calendar
+
+    def table(self) -> dict[str, Any]:
+        """The table the calendar was last built from."""
+        self.current()
+        return self._table
+
+    def current(self) -> WorkingCalendar:
+        """The calendar of the table as it is now (asked at most every ``check_seconds``)."""
+        if self._calendar is None:
+            return self.reload()
+        if time.monotonic() - self._checked >= self.check_seconds:
+            self._checked = time.monotonic()
+            if self._stamp_of() != self._stamp:
+                try:
+                    return self.reload()
+                except CalendarError:
+                    pass  # a broken table keeps the last good calendar; edits go through with_year
+        return self._calendar
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.current(), name)
+
+    def __repr__(self) -> str:
+        return f"<HolidayTable {self._calendar!r}>"

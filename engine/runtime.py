@@ -25,6 +25,7 @@ from .sandbox import HelperFactory, make_script_engine
 from .serializer import SERIALIZER_VERSION, dump_state, load_state
 from .specs import SpecBundle, SpecCache
 from .timers import parse_instant, retime_deadline_timers
+from .walk import PlatformWorkflow
 
 _ACTIVE = (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
 
@@ -78,7 +79,7 @@ class Runtime:
 
     def start(self, bundle: SpecBundle, data: Mapping[str, Any]) -> BpmnWorkflow:
         """Create an instance with start data and run it to its first wait."""
-        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
+        workflow = PlatformWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
         workflow.task_tree.data.update(data)
         start = workflow.get_next_task(state=TaskState.READY)
         if start is not None:

@@ -50,6 +50,8 @@ from app.models import IdempotencyKey  # noqa: E402,I001  (issue 13: safe retrie
 MUTABLE = (IdempotencyKey, *MUTABLE)
 from app.models import AuditHead, IssuedDocument  # noqa: E402,I001  (seal and trail, issue 10)
 MUTABLE = (IssuedDocument, *MUTABLE)
+from app.models import CalendarYear  # noqa: E402,I001  (issue 13: the holiday table in the database)
+MUTABLE = (CalendarYear, *MUTABLE)
 
 
 def _postgres_schema_url() -> str:

@@ -9,6 +9,7 @@ from flask import Blueprint, g, request
 
 from .. import idempotency
 from ..errors import Forbidden, Unauthorized
+from ..services.cluster import epochs
 from ..services.people import accounts
 from ..web import platform, unit_of_work
 
@@ -38,15 +39,22 @@ def _record_answer(response):
     return idempotency.finish(platform(), response)
 
 
-#: Verified tokens are remembered for a few seconds per process: one query less per
-#: request.  A deactivated account, an expired token or one revoked by another worker is refused
-#: within TOKEN_CACHE_SECONDS; a revocation clears the cache of the worker that made it.
+#: Verified tokens are remembered per process: one query less per request.  The cache is
+#: dropped when the ``tokens`` cache epoch moves (a revocation or password change on any node
+#: bumps it), read at most every HN_CACHE_CHECK_SECONDS; an entry also expires after
+#: TOKEN_CACHE_SECONDS, so a token that merely expired is refused within that time.
 TOKEN_CACHE_SECONDS = 10.0
 _TOKENS: dict[str, tuple[float, object]] = {}
+_TOKENS_EPOCH: list[int | None] = [None]
 
 
 def _user_for(token: str):
     key = hashlib.sha256(token.encode()).hexdigest()
+    settings = platform().settings
+    epoch = epochs.current_of(platform().sessions, epochs.TOKENS, settings.CACHE_CHECK_SECONDS)
+    if epoch != _TOKENS_EPOCH[0]:
+        _TOKENS.clear()
+        _TOKENS_EPOCH[0] = epoch
     cached = _TOKENS.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]

@@ -23,3 +23,4 @@ from .notify import Notification, OutboxMessage, UserContact  # noqa: E402,F401,
 from .drafts import MaterialVersion, StageDraft  # noqa: E402,F401,I001  (applicants: drafts, material versions)
 from .project import AuditHead  # noqa: E402,F401,I001  (trail: the audit chain's head)
 from .seal import IssuedDocument  # noqa: E402,F401,I001  (seal: signed result documents)
+from .scaleout import CacheEpoch, CalendarYear  # noqa: E402,F401,I001  (scale-out: shared holiday table, cache epochs)

@@ -9,12 +9,12 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app import create_app
 from app.db import transaction
 from app.errors import Conflict, InvalidInput
-from app.models import AuditEvent, HumanTask, ItemHandling, SupervisionNotice, User
+from app.models import AuditEvent, CalendarYear, HumanTask, ItemHandling, SupervisionNotice, User
 from app.scheduler import TimeLimitWorker, TimerWorker
 from app.services.timelimits import escalations
 from app.services.workflow import instances
@@ -302,6 +302,8 @@ def test_administrators_declare_a_year(p, login, undeclared_2027):
             assert session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.kind == "calendar_year_set")) == 1
     finally:
         p.calendar.path.write_bytes(original)
+        with transaction(p.sessions) as session:  # the edit went to the database's table: back to the file
+            session.execute(delete(CalendarYear))
         p.calendar.reload()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.calendar import CalendarError
-from engine.holidays import HolidayFile, check_entry, read_table, with_year, write_table
+from engine.holidays import HolidayFile, HolidayTable, check_entry, read_table, with_year, write_table
 
 SHIPPED = Path(__file__).resolve().parents[2] / "catalog" / "holidays.json"
 # A plausible 2027 notice (dates invented for the test: the real one is not published yet).
@@ -80,3 +80,22 @@ def test_a_missing_file_means_the_library_alone(tmp_path):
     calendar = HolidayFile(tmp_path / "absent.json")
     assert calendar.covered_years() == frozenset(range(2004, 2027))
     assert read_table(tmp_path / "absent.json") == {"years": {}}
+
+
+def test_a_table_kept_elsewhere_is_followed_when_its_stamp_moves(table_file):
+    """``HolidayTable`` (the database's table on the platform) rebuilds when the stamp changes, and only then."""
+    kept = {"table": read_table(table_file), "stamp": 0, "reads": 0}
+
+    def table():
+        kept["reads"] += 1
+        return kept["table"]
+
+    calendar = HolidayTable(lambda: kept["stamp"], table, check_seconds=0)
+    with pytest.raises(CalendarError, match="2027"):
+        calendar.add_working_days(dt.date(2026, 12, 28), 10)
+    kept["table"], _ = with_year(kept["table"], 2027, YEAR_2027)
+    assert 2027 not in calendar.covered_years()  # the same stamp: the table is not read again
+    assert kept["reads"] == 1
+    kept["stamp"] = 1
+    assert not calendar.is_working_day(dt.date(2027, 2, 8))
+    assert calendar.table()["years"]["2027"]["notice"] == YEAR_2027["notice"] and kept["reads"] == 2

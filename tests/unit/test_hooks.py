@@ -8,6 +8,7 @@ from app.services.catalogue import decisions
 from app.services.intermediary import contracts
 from app.services.notify import messages as notify_messages
 from app.services.planning import generation
+from app.services.seal import documents as seal_documents
 from app.services.timelimits import handlings, supervision
 from app.wiring import build_platform
 
@@ -41,7 +42,8 @@ def test_a_failing_subscriber_stops_the_ones_after_it():
 def test_the_platform_is_wired_with_every_domain_subscriber(tmp_path):
     platform = build_platform(Settings.from_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", TESTING=True,
                                                 SECRET_KEY="test"))
-    assert {"starting", "run", "task_opened", "task_completed", "finished", "notice_raised"} <= set(EVENTS)
+    assert {"starting", "run", "task_opened", "task_completed", "finished", "notice_raised",
+            "exchange_rows"} <= set(EVENTS)
     assert platform.hooks.subscribers("starting") == [decisions.on_starting, generation.on_starting]
     assert platform.hooks.subscribers("run") == [decisions.after_run, generation.after_run]
     assert platform.hooks.subscribers("task_opened") == [handlings.on_task_opened, generation.on_task_opened,
@@ -52,5 +54,7 @@ def test_the_platform_is_wired_with_every_domain_subscriber(tmp_path):
     assert platform.hooks.subscribers("task_completed") == [handlings.on_task_completed,
                                                             supervision.on_task_completed,
                                                             generation.on_task_completed,
-                                                            contracts.on_task_completed]
+                                                            contracts.on_task_completed,
+                                                            seal_documents.on_task_completed]
+    assert platform.hooks.subscribers("exchange_rows") == [contracts.on_exchange_rows]
     assert {"deadline", "deadline_warning"} <= set(platform.runtime.script_engine.environment.data_helpers)

@@ -33,7 +33,8 @@ def test_services_never_commit_nor_touch_flask():
 
 # -- the services' domains (docs/architecture.md, "Services by domain") ---------------------------
 
-LAYERS = ["trail", "organisation", "flows", "workflow", "catalogue", "timelimits", "people", "security", "seal",
+LAYERS = ["cluster", "trail", "organisation", "flows", "workflow", "catalogue", "timelimits", "people", "security",
+          "seal",
           "notify", "oversight", "exchange", "planning", "intermediary",
           "provisioning"]
 SERVICES = ROOT / "app" / "services"

@@ -266,6 +266,10 @@ def test_state_is_smaller_than_stock_serialization(runtime):
     config = dict(SPIFF_CONFIG)  # the stock serializer, told about our platform-clock timers
     config.update({timer: TimerConditionalEventDefinitionConverter for timer in PLATFORM_TIMERS})
     config.update(PLATFORM_GATEWAYS)
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+
+    from engine.walk import PlatformWorkflow
+    config[PlatformWorkflow] = config[BpmnWorkflow]  # and about our workflow class (the fast walks)
     stock = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
     workflow = runtime.start(runtime.specs.get("stage_acceptance", 1),
                              {"project": PROJECT, "application": {}, "facts": FACTS})

@@ -24,14 +24,22 @@ def _local(moment: dt.datetime | None) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d") if moment else ""
 
 
-def officers_of(session: Session, unit_id: int | None, lane: str | None, supervisors: bool = False) -> list[User]:
-    """The active officers of a unit who work ``lane`` (an officer with no lanes works them all)."""
+def officers_of(session: Session, unit_id: int | None, lane: str | None, supervisors: bool = False,
+                contacts: dict | None = None) -> list[User]:
+    """The active officers of a unit who work ``lane`` (an officer with no lanes works them all).
+
+    With ``contacts``, each officer's contact row (or None) is put there by the same query.
+    """
     if unit_id is None:
         return []
     roles = ("supervisor",) if supervisors else ("window", "officer")
-    users = session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True),
-                                               User.role.in_(roles)).order_by(User.id))
-    return [u for u in users if supervisors or not u.lanes or lane in u.lanes]
+    found = session.execute(select(User, UserContact).outerjoin(UserContact, UserContact.user_id == User.id)
+                            .where(User.unit_id == unit_id, User.active.is_(True), User.role.in_(roles))
+                            .order_by(User.id)).all()
+    users = [u for u, _ in found if supervisors or not u.lanes or lane in u.lanes]
+    if contacts is not None:
+        contacts.update({u.id: contact for u, contact in found})
+    return users
 
 
 def applicants_of(session: Session, enterprise_id: int | None) -> list[User]:
@@ -43,8 +51,12 @@ def applicants_of(session: Session, enterprise_id: int | None) -> list[User]:
 
 
 def notify(session: Session, platform, users: Iterable[User], kind: str, params: dict[str, Any],
-           project_code: str | None = None, task: HumanTask | None = None) -> list[Notification]:
-    """One notification per user (each user once), and an outbox row per channel the user receives."""
+           project_code: str | None = None, task: HumanTask | None = None,
+           contacts: dict | None = None) -> list[Notification]:
+    """One notification per user (each user once), and an outbox row per channel the user receives.
+
+    ``contacts`` (user id to contact row or None) saves looking each user's contact up.
+    """
     made, seen = [], set()
     for user in users:
         if user.id in seen:
@@ -55,14 +67,15 @@ def notify(session: Session, platform, users: Iterable[User], kind: str, params:
         if task is not None:
             note.task = task
         session.add(note)
-        _queue(session, platform, user, note, params)
+        _queue(session, platform, user, note, params, contacts)
         made.append(note)
     return made
 
 
-def _queue(session: Session, platform, user: User, note: Notification, params: dict[str, Any]) -> None:
+def _queue(session: Session, platform, user: User, note: Notification, params: dict[str, Any],
+           contacts: dict | None = None) -> None:
     settings = platform.settings
-    contact = session.get(UserContact, user.id)
+    contact = contacts[user.id] if contacts is not None and user.id in contacts else session.get(UserContact, user.id)
     if contact is None:
         return
     subject = texts.title(note.kind, params)
@@ -88,14 +101,15 @@ def _task_params(instance: ProcessInstance, row: HumanTask) -> dict[str, Any]:
 
 def on_task_opened(session: Session, platform, instance: ProcessInstance, row: HumanTask) -> None:
     """Hook ``task_opened``: tell whoever will work the new task (the applicant: a correction)."""
-    params = _task_params(instance, row)
+    params, contacts = _task_params(instance, row), {}
     if row.lane_role == "applicant":
         users, kind = applicants_of(session, row.enterprise_id), "correction"
     elif row.audience == "supervisor":
-        users, kind = officers_of(session, row.unit_id, row.lane_role, supervisors=True), "supervision"
+        users, kind = officers_of(session, row.unit_id, row.lane_role, supervisors=True, contacts=contacts), \
+            "supervision"
     else:
-        users, kind = officers_of(session, row.unit_id, row.lane_role), "task"
-    notify(session, platform, users, kind, params, project_code=instance.project.code, task=row)
+        users, kind = officers_of(session, row.unit_id, row.lane_role, contacts=contacts), "task"
+    notify(session, platform, users, kind, params, project_code=instance.project.code, task=row, contacts=contacts)
 
 
 def on_finished(session: Session, platform, instance: ProcessInstance) -> None:

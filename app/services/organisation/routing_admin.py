@@ -59,7 +59,7 @@ def set_route(session: Session, platform, actor: User, role: str, division: str,
         session.add(entry)
     entry.unit_id, entry.set_by_admin = unit.id, True
     session.flush()
-    routing.invalidate()
+    routing.invalidate(session)  # every node: within HN_CACHE_CHECK_SECONDS
     audit.record(session, platform, "route_changed", actor=actor, detail={
         "role": role, "division": division, "from": previous.code if previous else None, "to": unit.code})
     return {"role": role, "division": division, "unit": _unit_view(unit), "previous": _unit_view(previous),

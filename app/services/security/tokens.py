@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ...errors import NotFound
 from ...models import ApiToken, User
+from ..cluster import epochs
 
 
 def tokens_of(session: Session, user: User, now: dt.datetime) -> list[ApiToken]:
@@ -24,6 +25,7 @@ def revoke(session: Session, user: User, token_id: int, now: dt.datetime) -> Api
         raise NotFound(f"token {token_id} does not exist")
     if row.revoked_at is None:
         row.revoked_at = now
+        epochs.bump(session, epochs.TOKENS, now)  # every node drops its verified tokens
     return row
 
 
@@ -31,6 +33,8 @@ def revoke_all(session: Session, user_id: int, now: dt.datetime) -> int:
     """Revoke every token of a user; the number revoked."""
     result = session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                              .values(revoked_at=now))
+    if result.rowcount:
+        epochs.bump(session, epochs.TOKENS, now)  # every node drops its verified tokens
     return result.rowcount or 0
 
 

@@ -1,39 +1,93 @@
 """The working-day calendar for people: coverage, one year's days, declaring a year, a due date.
 
 Administrators declare a year (or correct a library year) in the override table
-``catalog/holidays.json`` through :func:`put_year`; every process reading the
-same file follows within a second (``engine.holidays.HolidayFile``).  A date in
-a year that neither the library nor the table covers is refused with a 422 that
-names the year: the calendar never guesses.
+through :func:`put_year`.  The table lives in the database (``calendar_year``),
+seeded from ``catalog/holidays.json``; an edit bumps the ``calendar`` cache epoch
+in its transaction, and every process of every node rebuilds its calendar within
+``HN_HOLIDAY_CHECK_SECONDS`` (1 s by default; ``engine.holidays.HolidayTable``).
+A database whose table was never seeded reads the file.  A date in a year that
+neither the library nor the table covers is refused with a 422 that names the
+year: the calendar never guesses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine.calendar import LOCAL_TZ, UNITS, CalendarError
-from engine.holidays import HolidayFile, read_table, with_year, write_table
+from engine.holidays import HolidayFile, HolidayTable, read_table, with_year, write_table
 
 from ...errors import Conflict, Forbidden, InvalidInput
-from ...models import User
+from ...models import CalendarYear, User
+from ..cluster import epochs
 from ..trail import audit
 from . import itemclock
 
 
-def _file(platform) -> HolidayFile:
+class DatabaseHolidays:
+    """The holiday table in the database, read through the platform's session factory."""
+
+    def __init__(self, sessions: sessionmaker, seed: str | Path):
+        self.sessions, self.seed = sessions, Path(seed)
+
+    def stamp(self) -> int:
+        with self.sessions() as session:
+            return epochs.read(session, epochs.CALENDAR)
+
+    def table(self) -> dict[str, Any]:
+        with self.sessions() as session:
+            return stored_table(session) or read_table(self.seed)
+
+
+def database_calendar(sessions: sessionmaker, seed: str | Path, check_seconds: float) -> HolidayTable:
+    """The platform's calendar: the database's holiday table (the seed file until it is seeded)."""
+    source = DatabaseHolidays(sessions, seed)
+    return HolidayTable(source.stamp, source.table, check_seconds, path=seed)
+
+
+def stored_table(session: Session) -> dict[str, Any] | None:
+    """The table as the database holds it; None when it was never seeded."""
+    rows = session.scalars(select(CalendarYear).order_by(CalendarYear.year)).all()
+    if not rows:
+        return None
+    return {"years": {str(row.year): json.loads(row.entry) for row in rows}}
+
+
+def seed_table(session: Session, platform, path: str | Path | None = None, replace: bool = False) -> int:
+    """Load the holiday file into the database when it holds no table yet (``replace``: always);
+    return how many years were written."""
+    path = Path(path) if path is not None else Path(platform.settings.CATALOG_DIR) / "holidays.json"
+    if not replace and session.scalar(select(CalendarYear.year).limit(1)) is not None:
+        return 0
+    session.execute(delete(CalendarYear))
+    years = read_table(path).get("years", {})
+    now = platform.now()
+    for key, entry in years.items():
+        session.add(CalendarYear(year=int(key), entry=json.dumps(entry, ensure_ascii=False), updated_at=now))
+    epochs.bump(session, epochs.CALENDAR, now)
+    session.flush()
+    return len(years)
+
+
+def _table(platform) -> dict[str, Any]:
     calendar = platform.calendar
-    if not isinstance(calendar, HolidayFile):
-        raise Conflict("this platform's calendar is not backed by a holiday table file")
-    return calendar
+    if isinstance(calendar, HolidayTable):
+        return calendar.table()
+    if isinstance(calendar, HolidayFile):
+        return read_table(calendar.path)
+    return {"years": {}}
 
 
 def years_view(platform) -> dict[str, Any]:
     """The years the calendar covers and the entries of the override table."""
     calendar = platform.calendar
-    table = read_table(_file(platform).path) if isinstance(calendar, HolidayFile) else {"years": {}}
+    table = _table(platform)
     covered = sorted(calendar.covered_years())
     return {"covered_years": covered, "first": covered[0], "last": covered[-1],
             "table": table.get("years", {})}
@@ -42,7 +96,7 @@ def years_view(platform) -> dict[str, Any]:
 def year_view(platform, year: int) -> dict[str, Any]:
     """One year: covered or not, its table entry, and its rest weekdays and working weekend days."""
     calendar = platform.calendar
-    table = read_table(calendar.path) if isinstance(calendar, HolidayFile) else {"years": {}}
+    table = _table(platform)
     view: dict[str, Any] = {"year": year, "covered": year in calendar.covered_years(),
                             "entry": table.get("years", {}).get(str(year))}
     if view["covered"]:
@@ -59,18 +113,48 @@ def put_year(session: Session, platform, user: User, year: int, body: Any) -> di
     """Set one year's entry of the override table (administrators); return the year's view."""
     if user.role != "admin":
         raise Forbidden("only administrators edit the working-day calendar")
-    holiday_file = _file(platform)
+    calendar = platform.calendar
+    if isinstance(calendar, HolidayFile):  # a platform built on a table file (tools, tests)
+        table = _checked(read_table(calendar.path), year, body)
+        write_table(calendar.path, table)
+        calendar.reload()
+    elif isinstance(calendar, HolidayTable):
+        seed_table(session, platform, calendar.path)  # a first edit seeds the rest of the table
+        table = _checked(stored_table(session) or {"years": {}}, year, body)
+        row = session.get(CalendarYear, year) or CalendarYear(year=year)
+        row.entry = json.dumps(table["years"][str(year)], ensure_ascii=False)
+        row.updated_at, row.updated_by = platform.now(), user.id
+        session.add(row)
+        epochs.bump(session, epochs.CALENDAR, platform.now())  # every node: within HN_HOLIDAY_CHECK_SECONDS
+        session.flush()
+        event.listen(session, "after_commit", lambda _: calendar.reload(), once=True)  # this node: at once
+    else:
+        raise Conflict("this platform's calendar has no editable holiday table")
+    counted_on = HolidayTable(lambda: None, lambda: table).current()  # the new table, before the commit
+    recounted = itemclock.recount(session, platform, dt.date(year, 1, 1), dt.date(year, 12, 31), calendar=counted_on)
+    audit.record(session, platform, "calendar_year_set", actor=user,
+                 detail={"year": year, "entry": table["years"][str(year)], "handlings_recounted": recounted})
+    if isinstance(platform.calendar, HolidayTable):
+        return _year_view_of(platform, year, session)
+    return year_view(platform, year)
+
+
+def _checked(table: dict[str, Any], year: int, body: Any) -> dict[str, Any]:
     try:
-        table, _ = with_year(read_table(holiday_file.path), year, body)
+        new_table, _ = with_year(table, year, body)
     except CalendarError as exc:
         name = getattr(exc, "problem_field", "year")
         raise InvalidInput(exc.message, {name: exc.message}) from exc
-    write_table(holiday_file.path, table)
-    holiday_file.reload()
-    recounted = itemclock.recount(session, platform, dt.date(year, 1, 1), dt.date(year, 12, 31))
-    audit.record(session, platform, "calendar_year_set", actor=user,
-                 detail={"year": year, "entry": table["years"][str(year)], "handlings_recounted": recounted})
-    return year_view(platform, year)
+    return new_table
+
+
+def _year_view_of(platform, year: int, session: Session) -> dict[str, Any]:
+    """The year's view as this (not yet committed) transaction leaves the table."""
+    table = stored_table(session) or {"years": {}}
+
+    class _InTransaction:
+        calendar = HolidayTable(lambda: None, lambda: table)
+    return year_view(_InTransaction, year)
 
 
 def _instant(text: str) -> dt.datetime:

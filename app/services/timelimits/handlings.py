@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...errors import Conflict
 from ...models import HumanTask, ItemHandling, ItemHandlingEvent, ProcessInstance, User
@@ -105,6 +106,8 @@ def on_task_completed(session: Session, platform, instance: ProcessInstance, wor
     if not row.item_code or row.lane_role in ("window", "applicant") or row.audience == SUPERVISOR:
         return
     handling = _open_handling(session, instance.id, row.item_code)
+    if handling is not None and handling.id == row.handling_id:
+        set_committed_value(row, "handling", handling)  # the answer's light reads it: no second load
     state = OUTCOME_STATE.get(str(data.get("outcome")))
     if handling is None or state is None:
         return

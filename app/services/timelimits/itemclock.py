@@ -150,12 +150,13 @@ def recount_missing(session: Session, platform) -> int:
 
 
 def recount(session: Session, platform, first: dt.date | None = None, last: dt.date | None = None,
-            missing_only: bool = False) -> int:
+            missing_only: bool = False, calendar=None) -> int:
     """Count again the working days of the finished handlings whose span meets ``first``..``last``.
 
     Called when the calendar of those days changes, and by ``flask
     recount-working-days`` for every finished handling (or those still without a
-    count); returns how many rows changed.
+    count); returns how many rows changed.  ``calendar`` counts on a calendar
+    other than the platform's (an edit not yet committed).
     """
     conditions = [ItemHandling.finished_at.is_not(None)]
     if missing_only:
@@ -165,7 +166,7 @@ def recount(session: Session, platform, first: dt.date | None = None, last: dt.d
     if last is not None:
         conditions.append(ItemHandling.accepted_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min,
                                                                          LOCAL_TZ))
-    calendar = platform.calendar
+    calendar = calendar or platform.calendar  # ``calendar``: one about to be committed
     calendar = calendar.current() if hasattr(type(calendar), "current") else calendar
     changed = []
     rows = session.execute(select(ItemHandling.id, ItemHandling.accepted_at, ItemHandling.finished_at,

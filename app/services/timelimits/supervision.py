@@ -85,6 +85,8 @@ def on_task_completed(session: Session, platform, instance: ProcessInstance, wor
 
 def close_finished(session: Session, platform, workflow, instance: ProcessInstance) -> int:
     """Complete the open supervision tasks whose item handling has finished; return how many."""
+    if not any(view.properties.get("audience") == SUPERVISOR for view in platform.runtime.ready_user_tasks(workflow)):
+        return 0  # an open supervision row is a ready supervision task of the engine: none, nothing to close
     rows = session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "open",
         HumanTask.audience == SUPERVISOR)).all()

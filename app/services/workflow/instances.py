@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import EngineError, ScriptError
@@ -21,7 +22,7 @@ from engine.serializer import SERIALIZER_VERSION
 
 from ...db import is_sqlite
 from ...errors import Conflict, InvalidInput, NotFound
-from ...models import ProcessInstance, Project, User
+from ...models import HumanTask, ProcessInstance, Project, User
 from ...stages import Stage
 from ..flows.deployments import active_version
 from ..trail import audit
@@ -34,26 +35,37 @@ END_STATUS = {"end_approved": "approved", "end_refused": "refused", "end_rejecte
               "end_revoked": "revoked"}
 
 
-def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+def lock_instance(session: Session, instance_id: int | None = None, *, of_task: int | None = None) -> ProcessInstance:
     """Load an instance row for update (``FOR UPDATE`` on PostgreSQL).
 
+    ``of_task`` names a human task instead: its instance is found and locked in one statement.
     On SQLite the write transaction began with ``BEGIN IMMEDIATE`` and already
     holds the database's write lock.
     """
-    query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if of_task is not None:
+        query = select(ProcessInstance).where(ProcessInstance.id == select(HumanTask.instance_id).where(
+            HumanTask.id == of_task).scalar_subquery())
+    else:
+        query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
     if not is_sqlite(session):
         query = query.with_for_update(of=ProcessInstance)
     instance = session.scalars(query.execution_options(populate_existing=True)).unique().one_or_none()
     if instance is None:
+        if of_task is not None:
+            raise NotFound(f"task {of_task} does not exist")
         raise NotFound(f"process instance {instance_id} does not exist")
     return instance
 
 
 @contextmanager
-def running(session: Session, platform: Platform, instance_id: int) -> Iterator[tuple]:
-    """Lock, load, yield ``(instance, workflow)``, then save and sync."""
-    instance = lock_instance(session, instance_id)
-    workflow = platform.workflows.take(_cache_key(session, instance_id), instance.version)
+def running(session: Session, platform: Platform, instance_id: int | None = None, *,
+            of_task: int | None = None, locked: ProcessInstance | None = None) -> Iterator[tuple]:
+    """Lock, load, yield ``(instance, workflow)``, then save and sync.
+
+    ``of_task``: the instance of that human task; ``locked``: an instance this transaction has locked.
+    """
+    instance = locked if locked is not None else lock_instance(session, instance_id, of_task=of_task)
+    workflow = platform.workflows.take(_cache_key(session, instance.id), instance.version)
     if workflow is None:
         workflow = platform.runtime.load(instance.state, instance.spec_key, instance.serializer_version)
     with scripting.script_session(session):  # deadline(...) timers read this transaction's handlings
@@ -126,9 +138,9 @@ def start_process(session: Session, platform: Platform, project: Project, stage_
 def complete_task(session: Session, platform: Platform, human_task_id: int, data: dict[str, Any],
                   actor: User) -> Any:
     """Complete a routed user task with validated form data; 409 if already done."""
-    task_row = tasks.get_task(session, human_task_id)
-    with running(session, platform, task_row.instance_id) as (instance, workflow):
-        task_row = tasks.get_task(session, human_task_id, refresh=True)
+    with running(session, platform, of_task=human_task_id) as (instance, workflow):
+        task_row = tasks.get_task(session, human_task_id, refresh=True)  # read under the instance's lock
+        set_committed_value(task_row, "instance", instance)  # the answer's view reads it: no second load
         tasks.ensure_can_complete(task_row, actor)
         if task_row.form:
             platform.forms.validate(task_row.form, data)
@@ -151,9 +163,10 @@ def fire_timers(session: Session, platform: Platform, instance_id: int, owner: s
     With ``owner``, nothing happens unless that scheduler still holds the
     instance's claim: an expired claim may have been taken over by another.
     """
-    if owner is not None and lock_instance(session, instance_id).timer_owner != owner:
+    locked = lock_instance(session, instance_id)
+    if owner is not None and locked.timer_owner != owner:
         return []
-    with running(session, platform, instance_id) as (instance, workflow):
+    with running(session, platform, locked=locked) as (instance, workflow):
         fired = platform.runtime.fire_timers(workflow)
         if fired:
             audit.record(session, platform, "timers_fired", instance=instance, detail={"timers": fired})

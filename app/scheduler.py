@@ -18,6 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from .db import transaction
 from .errors import AppError
 from .models import ItemHandling
+from .services.forecast import store as forecast_store
 from .services.notify import channels, outbox
 from .services.timelimits import escalations
 from .services.workflow import instances, timers
@@ -187,6 +188,18 @@ class OutboxWorker:
         return True
 
 
+def refresh_forecast_model(platform) -> int | None:
+    """The nightly job: learn the forecasting model from the history up to now; the new model's id."""
+    try:
+        with transaction(platform.sessions) as session:
+            row = forecast_store.refresh(session, platform)
+            log.info("forecast model %s learnt from %s instances, %s tasks", row.id, row.instances, row.tasks)
+            return row.id
+    except Exception:  # noqa: BLE001 - the job must keep running; yesterday's model stays in use
+        log.exception("learning the forecast model failed")
+        return None
+
+
 def run_forever(platform) -> None:
     """Block: fire timers every ``SCHEDULER_INTERVAL_SECONDS``, check limits every ``ESCALATION_...``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
@@ -205,6 +218,8 @@ def run_forever(platform) -> None:
                       max_instances=1, coalesce=True, id="idempotency_keys")
     scheduler.add_job(OutboxWorker(platform).tick, "interval", seconds=platform.settings.NOTIFY_INTERVAL_SECONDS,
                       max_instances=1, coalesce=True, id="outbox")
+    scheduler.add_job(lambda: refresh_forecast_model(platform), "cron", hour=platform.settings.FORECAST_REFRESH_HOUR,
+                      minute=17, timezone="Asia/Shanghai", max_instances=1, coalesce=True, id="forecast_model")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

@@ -21,3 +21,4 @@ from .exchange import ExchangeCode, ExchangeOverride, ExchangePush, ExchangeRow 
 from .oversight import HistoryRun, HistoryWorker  # noqa: F401,E402,I001  (oversight: generated history runs)
 from .notify import Notification, OutboxMessage, UserContact  # noqa: E402,F401,I001  (notifications)
 from .drafts import MaterialVersion, StageDraft  # noqa: E402,F401,I001  (applicants: drafts, material versions)
+from .forecast import ForecastModel  # noqa: E402,F401,I001  (forecast: the model learnt from history)

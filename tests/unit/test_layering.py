@@ -34,7 +34,7 @@ def test_services_never_commit_nor_touch_flask():
 # -- the services' domains (docs/architecture.md, "Services by domain") ---------------------------
 
 LAYERS = ["trail", "organisation", "flows", "workflow", "catalogue", "timelimits", "people", "security", "notify",
-          "oversight", "exchange", "planning", "intermediary",
+          "oversight", "exchange", "forecast", "planning", "intermediary",
           "provisioning"]
 SERVICES = ROOT / "app" / "services"
 

@@ -127,6 +127,8 @@ def register_cli(app: Flask) -> None:
 
     from .history_cli import register as register_history  # oversight: flask seed-history
     register_history(app)
+    from .forecast_cli import register as register_forecast  # forecast: learn, backtest, candidate
+    register_forecast(app)
 
     @app.cli.command("export-processes")
     @click.option("--version", "version", type=int, required=True, help="The deployed version to export.")

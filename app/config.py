@@ -81,6 +81,7 @@ class Settings:
     # forecast (issue 14): the window of history the nightly model learns from, and when it runs
     FORECAST_WINDOW_DAYS: int = 730
     FORECAST_REFRESH_HOUR: int = 2  # local time (Asia/Shanghai), every night
+    FORECAST_WORKERS: int = 2  # simulation processes of a forecast (fork)
     NOTIFY_MAX_ATTEMPTS: int = 5
     NOTIFY_RETRY_SECONDS: int = 60  # doubled after each failed attempt
     NOTIFY_CLAIM_SECONDS: int = 120

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -179,3 +180,152 @@ def test_the_eta_starts_from_where_the_stage_stands_and_moves_with_each_completi
         inst = session.get(ProcessInstance, inst.id)
         after = etas.instance_eta(session, platform, inst, model, now=at) if inst.status == "running" else None
     assert after is None or after != now_eta
+
+
+# -- forecasting a candidate version ----------------------------------------------------------------
+
+def without_planning(files: dict) -> dict:
+    """A redesign of stage 1 that no longer sends any item to 自然资源和规划 (planning)."""
+    path = "stages/initiation.bpmn"
+    return {**files, path: files[path].replace(b"len(items_planning) &gt; 0", b"False")}
+
+
+def with_new_check(files: dict, median: float = 4.0, p90: float = 6.0) -> dict:
+    """A redesign of stage 1 with one more review, by a department new to the stage, timed by the analyst."""
+    from tests.fixtures.bpmn_variants import NS, add_parallel_review
+    from lxml import etree
+    path = "stages/initiation.bpmn"
+    content = add_parallel_review(files[path], role="meteorology", task_id="review_new_check",
+                                  name="新增气象论证", item_code="S2-LIGHTNING-DESIGN")
+    root = etree.fromstring(content)
+    props = root.find(".//bpmn:userTask[@id='review_new_check']/bpmn:extensionElements/spiffworkflow:properties", NS)
+    for name, value in (("forecast_days", median), ("forecast_p90_days", p90),
+                        ("forecast_outcomes", "approve:0.9,correct:0.1")):
+        etree.SubElement(props, f"{{{NS['spiffworkflow']}}}property", name=name, value=str(value))
+    return {**files, path: etree.tostring(root, xml_declaration=True, encoding="UTF-8")}
+
+
+@pytest.fixture(scope="module")
+def candidates(with_model):
+    """Two drafts deployed beside the active version (removed after the module)."""
+    from app.models import Deployment, DeploymentFile
+    from app.services.flows import deployments
+    platform = with_model[0]
+    with transaction(platform.sessions) as session:
+        files = {r.path: r.content for r in session.scalars(select(DeploymentFile).where(
+            DeploymentFile.version == deployments.active_version(session)))}
+        removed = deployments.deploy(session, platform, without_planning(files), "analyst1", "no planning").version
+        added = deployments.deploy(session, platform, with_new_check(files), "analyst1", "new check").version
+    yield platform, removed, added
+    with transaction(platform.sessions) as session:
+        for version in (removed, added):
+            session.delete(session.get(Deployment, version))
+
+
+def _api(platform, username="analyst1"):
+    from app import create_app
+    from tests.conftest import Api
+    client = create_app(platform.settings, platform=platform).test_client()
+    return client, Api(client, username)
+
+
+def test_a_candidate_is_forecast_against_the_active_version_by_the_engine(candidates):
+    platform, removed, added = candidates
+    client, api = _api(platform)
+    answer = client.post(f"/api/v1/processes/{removed}/forecast", json={"n": 60, "seed": 5}, headers=api.headers)
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert [s["stage"] for s in body["stages"]] == ["initiation"]  # the only stage whose flow changed
+    stage = body["stages"][0]
+    assert stage["old"]["n"] == stage["new"]["n"] == 60
+    assert stage["old"]["ended"] >= 55 and stage["new"]["ended"] >= 55
+    d = stage["difference"]
+    assert d["median_ci"][0] <= d["median"] <= d["median_ci"][1]
+    assert d["p90_ci"][0] <= d["p90"] <= d["p90_ci"][1]
+    assert stage["new"]["median"] <= stage["old"]["median"]  # one review fewer can only shorten the stage
+    assert stage["analyst_elements"] == [] and stage["new"]["analyst_share"] == 0
+    assert sum(stage["histogram"]["old"]) == stage["old"]["ended"] and sum(stage["histogram"]["new"]) == stage["new"]["ended"]
+    again = client.post(f"/api/v1/processes/{removed}/forecast", json={"n": 60, "seed": 5}, headers=api.headers)
+    assert again.get_json()["stages"] == body["stages"]  # seeded: reproducible
+
+
+def test_elements_new_in_the_candidate_take_the_analysts_figures_and_say_so(candidates):
+    platform, removed, added = candidates
+    client, api = _api(platform)
+    body = client.post(f"/api/v1/processes/{added}/forecast", json={"n": 40, "stages": ["initiation"]},
+                       headers=api.headers).get_json()
+    stage = body["stages"][0]
+    assert stage["analyst_elements"] == [{"id": "review_new_check", "name": "新增气象论证", "median_days": 4.0,
+                                          "p90_days": 6.0, "outcomes": {"approve": 0.9, "correct": 0.1}}]
+    assert stage["new_elements"] == [{"id": "review_new_check", "name": "新增气象论证", "analyst": True}]
+    assert stage["new"]["analyst_share"] > 0.9  # every accepted application passes the new review
+    assert stage["old"]["analyst_share"] == 0
+    assert stage["new"]["median"] > stage["old"]["median"]  # a four-day review in parallel slows the stage
+
+
+def test_the_forecast_refuses_what_it_cannot_do_with_clear_answers(candidates):
+    platform, removed, added = candidates
+    client, api = _api(platform)
+    post = lambda v, body: client.post(f"/api/v1/processes/{v}/forecast", json=body, headers=api.headers)  # noqa: E731
+    with platform.sessions() as session:
+        from app.services.flows.deployments import active_version
+        active = active_version(session)
+    assert post(active, {}).status_code == 409
+    assert post(999, {}).status_code == 404
+    assert post(removed, {"n": 0}).status_code == 422
+    assert post(removed, {"n": "many"}).status_code == 422
+    assert post(removed, {"stages": ["nowhere"]}).status_code == 422
+    assert post(removed, {"async": "yes"}).status_code == 422
+    window = _api(platform, "window1")[1]
+    assert client.post(f"/api/v1/processes/{removed}/forecast", json={}, headers=window.headers).status_code == 403
+    assert client.get(f"/api/v1/processes/{removed}/forecast/nojob", headers=api.headers).status_code == 404
+
+
+def test_the_activation_page_runs_the_forecast_with_a_progress_bar(candidates):
+    import time as clock
+    from app import create_app
+    from tests.integration.webclient import Pages
+    platform, removed, added = candidates
+    client = create_app(platform.settings, platform=platform).test_client()
+    pages = Pages(client, "analyst1")
+    html = pages.get(f"/admin/versions/{removed}/activate").get_data(as_text=True)
+    assert 'id="forecast"' in html and "echarts.min.js" in html and 'id="forecast-progress"' in html
+    token = pages.token()
+    started = client.post(f"/admin/versions/{removed}/forecast", json={"n": 30, "seed": 2},
+                          headers={"X-CSRFToken": token})
+    assert started.status_code == 202, started.get_json()
+    url = started.get_json()["progress_url"]
+    for _ in range(600):  # poll as the page does (the result, never the time, is asserted)
+        job = client.get(url).get_json()
+        assert 0 <= job["done"] <= job["total"] == 60
+        if job["status"] != "running":
+            break
+        clock.sleep(0.2)
+    assert job["status"] == "done", job["error"]
+    assert job["result"]["stages"][0]["new"]["n"] == 30
+    pages.get("/lang/en")
+    english = pages.get(f"/admin/versions/{removed}/activate").get_data(as_text=True)
+    assert "Forecast before activating" in english
+    text = json.loads(english.split('id="ui-text">')[1].split("</script>")[0])
+    assert text and all(value != key for key, value in text.items())
+
+
+# -- the backtest ------------------------------------------------------------------------------------
+
+def test_the_backtest_learns_before_the_cut_and_scores_the_rest(history):
+    from app.services.forecast import backtest
+    with history.sessions() as session:
+        result = backtest.backtest(session, history, simulated=30)
+        first = dt.datetime.fromisoformat(result["first"])
+        last = dt.datetime.fromisoformat(result["last"])
+        cut = dt.datetime.fromisoformat(result["cut"])
+        before = session.scalar(select(func.count()).select_from(ProcessInstance).where(
+            ProcessInstance.started_at < cut))
+    assert abs((cut - first) / (last - first) - 0.8) < 1e-6
+    assert result["model_instances"] == before
+    stage = next(s for s in result["stages"] if s["stage"] == "initiation")
+    real, fc, naive = stage["real"], stage["forecast"], stage["naive"]
+    assert fc["median_error"] == pytest.approx((fc["median"] - real["median"]) / real["median"], abs=0.01)
+    assert naive["median"] == naive["p90"] and naive["emd"] >= 0 and fc["emd"] >= 0
+    assert stage["simulated_n"] >= 30 * 0.8
+    assert "initiation" in backtest.table(result)

@@ -240,6 +240,7 @@ def _special(session: Session, cal, instance_ids: list[int], until: dt.datetime)
 def _stages(cal, instances: dict, by_instance: dict, until: dt.datetime) -> dict[str, Any]:
     cycles, outcomes, items, counts = defaultdict(list), defaultdict(Counter), defaultdict(Counter), Counter()
     after_accept, after_reviews, starts = defaultdict(list), defaultdict(list), defaultdict(list)
+    accepted, tolerated = Counter(), Counter()
     for inst_id, (inst, project) in instances.items():
         stage = inst.stage_key
         counts[stage] += 1
@@ -254,6 +255,9 @@ def _stages(cal, instances: dict, by_instance: dict, until: dt.datetime) -> dict
         reviews = [e for t, s, e in tasks if t.form in REVIEW_FORMS]
         if accepts:
             after_accept[stage].append((working_days(cal, max(accepts), end), done))
+        if any(s and t.outcome == "accept" for t, s, _ in tasks):
+            accepted[stage] += 1
+            tolerated[stage] += any(t.form == "gap_supply.schema.json" for t, _, _ in tasks)
         if reviews and all(s for t, s, _ in tasks if t.form in REVIEW_FORMS):
             after_reviews[stage].append((working_days(cal, max(reviews), end), done))
         starts[stage].append(inst)
@@ -266,6 +270,7 @@ def _stages(cal, instances: dict, by_instance: dict, until: dt.datetime) -> dict
             "completed": sum(1 for _, s in cycles[stage] if s),
             "outcomes": dict(outcomes[stage]),
             "items": {code: round(n / counts[stage], 4) for code, n in items[stage].most_common()},
+            "tolerance": round(tolerated[stage] / accepted[stage], 4) if accepted[stage] else 0.0,
             "after_accept": km_quantiles(*_split(after_accept[stage])),
             "after_reviews": km_quantiles(*_split(after_reviews[stage])),
             "process_id": starts[stage][0].process_id,

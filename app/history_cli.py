@@ -100,8 +100,9 @@ def register(app: Flask) -> None:
                   help="Processes generating projects side by side (PostgreSQL).")
     @click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]), default=None,
                   help="The day the history ends (default: today).")
-    @click.option("--profile", type=click.Choice(sorted(history_run.PROFILES)), default=history_run.DEFAULT_PROFILE.name,
-                  show_default=True, help="The rates drawn from; planning-slowdown plants a known change.")
+    @click.option("--profile", type=click.Choice(sorted(history_run.PROFILES)),
+                  default=history_run.DEFAULT_PROFILE.name, show_default=True,
+                  help="The rates drawn from; planning-slowdown plants a known change.")
     def seed_history(projects: int, years: float, seed: int, workers: int, until, profile: str):
         """Generate (or resume) a province's history: projects run through every stage by the real engine."""
         platform = current_app.extensions["platform"]

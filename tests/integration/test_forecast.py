@@ -192,8 +192,9 @@ def without_planning(files: dict) -> dict:
 
 def with_new_check(files: dict, median: float = 4.0, p90: float = 6.0) -> dict:
     """A redesign of stage 1 with one more review, by a department new to the stage, timed by the analyst."""
-    from tests.fixtures.bpmn_variants import NS, add_parallel_review
     from lxml import etree
+
+    from tests.fixtures.bpmn_variants import NS, add_parallel_review
     path = "stages/initiation.bpmn"
     content = add_parallel_review(files[path], role="meteorology", task_id="review_new_check",
                                   name="新增气象论证", item_code="S2-LIGHTNING-DESIGN")
@@ -244,7 +245,8 @@ def test_a_candidate_is_forecast_against_the_active_version_by_the_engine(candid
     assert d["p90_ci"][0] <= d["p90"] <= d["p90_ci"][1]
     assert stage["new"]["median"] <= stage["old"]["median"]  # one review fewer can only shorten the stage
     assert stage["analyst_elements"] == [] and stage["new"]["analyst_share"] == 0
-    assert sum(stage["histogram"]["old"]) == stage["old"]["ended"] and sum(stage["histogram"]["new"]) == stage["new"]["ended"]
+    assert sum(stage["histogram"]["old"]) == stage["old"]["ended"]
+    assert sum(stage["histogram"]["new"]) == stage["new"]["ended"]
     again = client.post(f"/api/v1/processes/{removed}/forecast", json={"n": 60, "seed": 5}, headers=api.headers)
     assert again.get_json()["stages"] == body["stages"]  # seeded: reproducible
 
@@ -283,6 +285,7 @@ def test_the_forecast_refuses_what_it_cannot_do_with_clear_answers(candidates):
 
 def test_the_activation_page_runs_the_forecast_with_a_progress_bar(candidates):
     import time as clock
+
     from app import create_app
     from tests.integration.webclient import Pages
     platform, removed, added = candidates

@@ -15,7 +15,7 @@ def test_without_censoring_the_quantiles_are_the_empirical_ones():
 def test_censored_times_push_the_distribution_up():
     times = [float(v) for v in range(1, 101)]
     seen = [v % 2 == 0 or v < 50 for v in range(1, 101)]   # half of the long ones still open
-    assert km_quantiles(times, seen)[50] > km_quantiles([t for t, s in zip(times, seen) if s],
+    assert km_quantiles(times, seen)[50] > km_quantiles([t for t, s in zip(times, seen, strict=True) if s],
                                                         [True] * sum(seen))[50]
 
 

@@ -70,7 +70,7 @@ def backtest(session: Session, platform, share: float = 0.8, stages: list[str] |
             out.append(entry)
             continue
         runs = max(1, math.ceil(simulated / max(1, len(held))))
-        sims = _simulate(platform, model, held, runs, ends, seed, lambda d, t: progress(stage, d, t))
+        sims = _simulate(platform, model, held, runs, ends, seed, lambda d, t, s=stage: progress(s, d, t))
         naive = float(np.median(train))
         entry.update(_compare(np.array(real), np.array(sims), naive), runs=runs, simulated_n=len(sims))
         out.append(entry)

@@ -162,7 +162,7 @@ def summary(results: list[SimResult]) -> dict[str, Any]:
 
 def difference(old: list[SimResult], new: list[SimResult], seed: int) -> dict[str, Any]:
     """New minus old (median and p90) with 95 % paired bootstrap intervals."""
-    pairs = [(a.days, b.days) for a, b in zip(old, new) if a.days is not None and b.days is not None]
+    pairs = [(a.days, b.days) for a, b in zip(old, new, strict=True) if a.days is not None and b.days is not None]
     if len(pairs) < 2:
         return {"median": None, "p90": None, "median_ci": None, "p90_ci": None}
     a, b = np.array(pairs).T

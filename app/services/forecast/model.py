@@ -62,7 +62,7 @@ def km_quantiles(times: list[float], observed: list[bool]) -> list[float]:
     """101 quantiles of a Kaplan–Meier estimate (censored times count as "at least")."""
     if not times:
         return []
-    order = sorted(zip(times, observed), key=lambda pair: (pair[0], not pair[1]))
+    order = sorted(zip(times, observed, strict=True), key=lambda pair: (pair[0], not pair[1]))
     n, survival, steps = len(order), 1.0, []   # steps: (time, F(time)) at each observed event
     at_risk = n
     for t, seen in order:
@@ -241,7 +241,7 @@ def _stages(cal, instances: dict, by_instance: dict, until: dt.datetime) -> dict
     cycles, outcomes, items, counts = defaultdict(list), defaultdict(Counter), defaultdict(Counter), Counter()
     after_accept, after_reviews, starts = defaultdict(list), defaultdict(list), defaultdict(list)
     accepted, tolerated = Counter(), Counter()
-    for inst_id, (inst, project) in instances.items():
+    for inst_id, (inst, _) in instances.items():
         stage = inst.stage_key
         counts[stage] += 1
         done = inst.completed_at is not None and inst.completed_at < until and inst.status != "running"

@@ -90,7 +90,8 @@ def context(session: Session, platform, run: HistoryRun, clock: SimulatedClock) 
     officers.update({(unit_id, True): user_id for unit_id, user_id in session.execute(
         select(User.unit_id, User.id).where(User.username.startswith(WINDOW_PREFIX)))})
     divisions = [d.code for d in platform.catalog.divisions if d.level != "province"]
-    return Context(platform=platform, clock=clock, profile=PROFILES.get(run.profile, DEFAULT_PROFILE), begins=run.begins_at,
+    profile = PROFILES.get(run.profile, DEFAULT_PROFILE)
+    return Context(platform=platform, clock=clock, profile=profile, begins=run.begins_at,
                    ends=run.ends_at, total=run.projects, enterprise_ids=list(enterprise_ids),
                    officers=officers, applicants=applicants, divisions=divisions,
                    weights=[history.DIVISION_WEIGHT.get(d, 1.5) for d in divisions])

@@ -133,6 +133,8 @@ def register_cli(app: Flask) -> None:
     register_history(app)
     from .seal_cli import register as register_seal  # seal and trail: flask seal …, flask audit verify
     register_seal(app)
+    from .forecast_cli import register as register_forecast  # forecast: learn, backtest, candidate
+    register_forecast(app)
 
     @app.cli.command("export-processes")
     @click.option("--version", "version", type=int, required=True, help="The deployed version to export.")

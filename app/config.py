@@ -85,6 +85,10 @@ class Settings:
     SMS_GATEWAY: str = ""  # "package.module:factory", called with the settings; returns .send(phone, text)
     SITE_URL: str = "http://127.0.0.1:8000"  # links in e-mails
     NOTIFY_INTERVAL_SECONDS: float = 5.0
+    # forecast (issue 14): the window of history the nightly model learns from, and when it runs
+    FORECAST_WINDOW_DAYS: int = 730
+    FORECAST_REFRESH_HOUR: int = 2  # local time (Asia/Shanghai), every night
+    FORECAST_WORKERS: int = 2  # simulation processes of a forecast (fork)
     NOTIFY_MAX_ATTEMPTS: int = 5
     NOTIFY_RETRY_SECONDS: int = 60  # doubled after each failed attempt
     NOTIFY_CLAIM_SECONDS: int = 120

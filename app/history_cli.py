@@ -47,12 +47,12 @@ def _worker(settings, run_id: int, worker: int, queue) -> None:
 
 
 def generate(platform, projects: int, years: float, seed: int, workers: int, ends: dt.datetime,
-             echo=click.echo) -> dict:
+             echo=click.echo, profile: str = history_run.DEFAULT_PROFILE.name) -> dict:
     """Begin or resume a run, generate what remains, finish it; the figures of the run."""
     started = time.perf_counter()
     scope = _scope_for(platform)
     with scope() as session:
-        run = history_run.begin(session, platform, projects, years, seed, workers, ends)
+        run = history_run.begin(session, platform, projects, years, seed, workers, ends, profile)
         run_id, left = run.id, history_run.remaining(session, run)
         period = f"{run.begins_at:%Y-%m-%d} – {run.ends_at:%Y-%m-%d}"
     echo(f"history run {run_id}: {projects} projects over {period}, {left} to generate")
@@ -101,7 +101,10 @@ def register(app: Flask) -> None:
                   help="Processes generating projects side by side (PostgreSQL).")
     @click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]), default=None,
                   help="The day the history ends (default: today).")
-    def seed_history(projects: int, years: float, seed: int, workers: int, until):
+    @click.option("--profile", type=click.Choice(sorted(history_run.PROFILES)),
+                  default=history_run.DEFAULT_PROFILE.name, show_default=True,
+                  help="The rates drawn from; planning-slowdown plants a known change.")
+    def seed_history(projects: int, years: float, seed: int, workers: int, until, profile: str):
         """Generate (or resume) a province's history: projects run through every stage by the real engine."""
         platform = current_app.extensions["platform"]
         if workers > 1 and platform.settings.DATABASE_URL.startswith("sqlite"):
@@ -109,7 +112,7 @@ def register(app: Flask) -> None:
         day = (until or dt.datetime.now()).date()
         ends = dt.datetime.combine(day, dt.time(18), history_run.history.LOCAL_TZ).astimezone(dt.UTC)
         try:
-            figures = generate(platform, projects, years, seed, workers, ends)
+            figures = generate(platform, projects, years, seed, workers, ends, profile=profile)
         except history_run.Conflict as exc:
             raise click.ClickException(exc.message) from exc
         click.echo(f"history generated in {figures['seconds']:.0f} s; time-limit job at its end: "

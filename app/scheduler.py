@@ -18,6 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from .db import transaction
 from .errors import AppError
 from .models import ItemHandling
+from .services.forecast import store as forecast_store
 from .services.notify import channels, outbox
 from .services.timelimits import escalations
 from .services.workflow import instances, timers
@@ -234,6 +235,16 @@ def audit_checkpoint(platform) -> dict | None:
     checkpoints.write(platform, made)
     log.info("audit checkpoint seq=%s head=%s", made["seq"], made["head"])
     return made
+def refresh_forecast_model(platform) -> int | None:
+    """The nightly job: learn the forecasting model from the history up to now; the new model's id."""
+    try:
+        with transaction(platform.sessions) as session:
+            row = forecast_store.refresh(session, platform)
+            log.info("forecast model %s learnt from %s instances, %s tasks", row.id, row.instances, row.tasks)
+            return row.id
+    except Exception:  # noqa: BLE001 - the job must keep running; yesterday's model stays in use
+        log.exception("learning the forecast model failed")
+        return None
 
 
 def run_forever(platform) -> None:
@@ -259,6 +270,8 @@ def run_forever(platform) -> None:
     scheduler.add_job(lambda: audit_checkpoint(platform), "interval",  # trail: signed chain checkpoints
                       minutes=platform.settings.AUDIT_CHECKPOINT_MINUTES, max_instances=1, coalesce=True,
                       id="audit_checkpoint")
+    scheduler.add_job(lambda: refresh_forecast_model(platform), "cron", hour=platform.settings.FORECAST_REFRESH_HOUR,
+                      minute=17, timezone="Asia/Shanghai", max_instances=1, coalesce=True, id="forecast_model")
     log.info("scheduler %s started", worker.owner)
     try:
         scheduler.start()

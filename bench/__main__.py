@@ -9,7 +9,7 @@ import uuid
 
 from sqlalchemy import create_engine, text
 
-from . import http_load, lifecycle, oversight, scale, seal, timers
+from . import forecast, http_load, lifecycle, oversight, scale, seal, timers
 from .report import Report
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -38,7 +38,8 @@ def drop_schema(schema: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["lifecycle", "http", "scale", "timers", "oversight", "seal"],
+    parser.add_argument("--only", choices=["lifecycle", "http", "scale", "timers", "oversight", "seal",
+                                           "forecast"],
                         help="run one group")
     parser.add_argument("--projects", type=int, default=200_000, help="projects generated for the scale run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the HTTP runs")
@@ -81,6 +82,11 @@ def main() -> None:
             pg_url, schema = postgres_schema()
             schemas.append(schema)
             seal.run(report, tmp, pg_url)
+        if args.only in (None, "forecast"):
+            print("forecasting: backtest on generated history, applicant ETA, a 1,000-project forecast (PostgreSQL)")
+            pg_url, schema = postgres_schema()
+            schemas.append(schema)
+            forecast.run(report, pg_url)
     for schema in filter(None, schemas):
         drop_schema(schema)
     report.write()

@@ -225,3 +225,26 @@ def check_form(name: str):
         return jsonify({"ok": False, "errors": [_("不是合法的 JSON：%(reason)s", reason=exc)]})
     errors = check_form_schema(schema)
     return jsonify({"ok": not errors, "errors": errors})
+
+
+@bp.post("/versions/<int:version>/forecast")
+def forecast_version(version: int):
+    """The activation page's forecast (same checks and service as ``POST /api/v1/processes/<v>/forecast``)."""
+    from ..api.forecast import prepare, start_or_run
+    body = request.get_json(silent=True)
+    try:
+        if not isinstance(body, dict):
+            raise InvalidInput("send {n, seed, stages?} as JSON")
+        return start_or_run(prepare(version, {**body, "async": True}), "admin.forecast_job")
+    except AppError as exc:
+        return _json_error(exc)
+
+
+@bp.get("/versions/<int:version>/forecast/<job>")
+def forecast_job(version: int, job: str):
+    """A forecast's progress and result, for the activation page's progress bar and chart."""
+    from ..api.forecast import job_view
+    try:
+        return jsonify(job_view(version, job))
+    except AppError as exc:
+        return _json_error(exc)

@@ -82,6 +82,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     auth,
     codes,  # 三级工程码: sub-projects, units and sections
     exports,  # event logs (XES, OCEL 2.0) and the SPGL exchange
+    forecast,  # forecasts of a candidate version (issue 14)
     notifications,  # the message centre
     openapi,  # the OpenAPI document
     platforms,  # 项目策划生成 and 中介服务

@@ -172,6 +172,16 @@ def _paths() -> dict[str, dict]:
         "/processes/{version}/activation": {"get": _op(
             "What activating a version changes: diff from the active one, stages that start on it, running instances",
             "processes", _param("version", "integer"))},
+        "/processes/{version}/forecast": {"post": _op(
+            "Forecast a candidate version against the active one: n simulated projects per stage (real engine, "
+            "seeded), median and p90 working days old vs new with bootstrap intervals; async: a job to poll",
+            "processes", _param("version", "integer"), errors=("400", "401", "403", "404", "409", "422"),
+            body={"type": "object", "properties": {
+                "stages": {"type": "array", "items": {"type": "string"}}, "n": {"type": "integer"},
+                "seed": {"type": "integer"}, "async": {"type": "boolean"}}}, body_required=False)},
+        "/processes/{version}/forecast/{job}": {"get": _op(
+            "A forecast job's progress (done of total simulated projects) and, when done, its result", "processes",
+            _param("version", "integer"), _param("job"))},
         "/processes/{version}/activate": {"post": _op(
             "Make a version the one new instances start on, confirmed against the active version", "processes",
             _param("version", "integer"), errors=("400", "401", "403", "404", "409", "422"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
+from ..services.forecast import eta
 from ..services.people import projects
 from ..web import json_body, platform, unit_of_work
 from . import bp, require_role
@@ -25,7 +26,7 @@ def get_project(code: str):
     """The project with its stages, items, their states and deadlines."""
     with unit_of_work(write=False) as session:
         project = projects.visible_project(session, g.user, code)
-        return jsonify(projects.project_view(session, platform(), project, code=code))
+        return jsonify(_with_eta(session, project, projects.project_view(session, platform(), project, code=code)))
 
 
 @bp.post("/projects/<code>/stages/<key>/applications")
@@ -44,4 +45,14 @@ def public_project(code: str):
     """Progress by code (码上查): public fields only, no login."""
     with unit_of_work(write=False) as session:
         project = projects.find_project(session, code)
-        return jsonify(projects.project_view(session, platform(), project, public=True, code=code))
+        return jsonify(_with_eta(session, project,
+                                 projects.project_view(session, platform(), project, public=True, code=code)))
+
+
+def _with_eta(session, project, view: dict) -> dict:
+    """Each running stage's expected completion (median and p90 "at the latest"), null without a model."""
+    etas = eta.project_etas(session, platform(), project)
+    for stage in view["stages"]:
+        found = etas.get(stage["key"])
+        stage["eta"] = found.as_dict() if found else None
+    return view

@@ -73,8 +73,10 @@ def project(code: str):
         found = projects.visible_project(session, g.user, code)
         waiting = [t for t in tasks.inbox(session, g.user, 1, 100, project=found.code).rows]
         view = progress.project_progress(session, platform(), found, with_history=False)
+        from ..services.forecast.eta import project_etas  # the ETA of each running stage (forecast)
         from ..services.planning.generation import proposal_of  # 项目策划生成, 中介服务 (app.platforms)
         return render_template("portal/project.html", project=found, waiting=waiting, progress=view,
+                               etas=project_etas(session, platform(), found),
                                planning=proposal_of(session, found),
                                intermediary_link=url_for("services.project", code=found.code),
                                uploads=materials.project_materials(session, found),

@@ -62,7 +62,9 @@ def query():
         except NotFound:
             return render_template("public/query.html", code=code, project=None, stages=None, items=None,
                                    missing=True), 404
+        from ..services.forecast.eta import project_etas  # the ETA of each running stage (forecast)
         return render_template("public/query.html", code=code, project=found, stages=progress.stage_bar(found),
+                               etas=project_etas(session, platform(), found),
                                items=progress.item_rows(session, platform(), found),
                                division=_division_name(found.division_code))
 

@@ -15,12 +15,13 @@ from tests.conftest import MUTABLE
 ENDS = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
 
 
-def generate(platform, projects: int, seed: int = 2019, limit: int | None = None) -> int:
+def generate(platform, projects: int, seed: int = 2019, limit: int | None = None,
+             profile: str = history_run.DEFAULT_PROFILE.name) -> int:
     """Begin (or resume) a run of ``projects`` over two years, generate up to ``limit``, finish; its id."""
     def scope():
         return transaction(platform.sessions)
     with scope() as session:
-        run_id = history_run.begin(session, platform, projects, 2, seed, 1, ENDS).id
+        run_id = history_run.begin(session, platform, projects, 2, seed, 1, ENDS, profile).id
     history_run.work(scope, platform, run_id, 0, limit=limit)
     with scope() as session:
         from app.models import HistoryRun

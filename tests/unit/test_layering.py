@@ -34,8 +34,7 @@ def test_services_never_commit_nor_touch_flask():
 # -- the services' domains (docs/architecture.md, "Services by domain") ---------------------------
 
 LAYERS = ["cluster", "trail", "organisation", "flows", "workflow", "catalogue", "timelimits", "people", "security",
-          "seal",
-          "notify", "oversight", "exchange", "planning", "intermediary",
+          "seal", "notify", "oversight", "exchange", "forecast", "planning", "intermediary",
           "provisioning"]
 SERVICES = ROOT / "app" / "services"
 

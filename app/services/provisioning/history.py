@@ -77,9 +77,18 @@ class Profile:
                                                       9: 2, 10: 3})
     regional_assessment: float = 0.80
     simplified_park: float = 0.70
+    #: a planted change (to test forecasts): the reviews of this lane role take ``slow_factor`` times
+    #: as long from ``slow_from`` (a share of the period, 0 = its first day) on
+    slow_role: str | None = None
+    slow_from: float = 0.5
+    slow_factor: float = 2.0
 
 
 DEFAULT_PROFILE = Profile()
+#: Profiles a run may name (``flask seed-history --profile``): the default, and one with a planted
+#: change, 自然资源和规划 (planning) reviewing twice as slowly from the middle of the period.
+PROFILES = {DEFAULT_PROFILE.name: DEFAULT_PROFILE,
+            "planning-slowdown": Profile(name="planning-slowdown", slow_role="planning")}
 
 #: Where projects are, by weight: 海口 and 三亚 (with their districts) lead.
 DIVISION_WEIGHT = {"460100": 6, "460105": 3, "460106": 4, "460107": 3, "460108": 4, "460200": 4, "460202": 2,
@@ -166,6 +175,19 @@ def working_time(platform, rng: random.Random, row: HumanTask) -> float:
     limit = limit_days(platform, row.item_code)
     median = max(0.1, limit * (0.25 + 0.45 * _unit01("share", row.item_code)))
     return min(rng.lognormvariate(math.log(median), 0.55), 3 * limit + 5)
+
+
+def slowed(ctx: Context, row: HumanTask, days: float) -> float:
+    """The profile's planted change: a slowed lane's reviews take longer from its date on."""
+    p = ctx.profile
+    if p.slow_role is None or row.lane_role != p.slow_role or row.form != "review.schema.json":
+        return days
+    return days * p.slow_factor if ctx.clock.now >= slow_from(ctx) else days
+
+
+def slow_from(ctx: Context) -> dt.datetime:
+    """The instant the profile's planted change starts."""
+    return ctx.begins + (ctx.ends - ctx.begins) * ctx.profile.slow_from
 
 
 # -- one project --------------------------------------------------------------------------------
@@ -311,7 +333,7 @@ class _Plans:
     def _plan(self, session: Session, row: HumanTask) -> list[tuple[dt.datetime, str]]:
         ctx, rng = self.ctx, self.rng
         calendar, start = ctx.platform.calendar, max(row.created_at, ctx.clock.now)
-        days = working_time(ctx.platform, rng, row)
+        days = slowed(ctx, row, working_time(ctx.platform, rng, row))
         steps = []
         if row.form == "review.schema.json" and row.handling_id and rng.random() < ctx.profile.special:
             kinds = _special_kinds(ctx.platform, row.item_code)

@@ -20,7 +20,7 @@ from ...errors import Conflict, InvalidInput
 from ...models import Enterprise, HistoryRun, HistoryWorker, Unit, User
 from ..timelimits import escalations
 from . import history
-from .history import DEFAULT_PROFILE, NO_LOGIN, SEED_ENTERPRISES, SEED_PROJECTS, Context, SimulatedClock
+from .history import DEFAULT_PROFILE, NO_LOGIN, PROFILES, SEED_ENTERPRISES, SEED_PROJECTS, Context, SimulatedClock
 
 APPLICANT_PREFIX, OFFICER_PREFIX, WINDOW_PREFIX = "hist_applicant_", "hist_officer_", "hist_window_"
 WINDOW_KINDS = ("approval_bureau", "service_center")
@@ -32,10 +32,12 @@ def enterprises_for(projects: int) -> int:
 
 
 def begin(session: Session, platform, projects: int, years: float, seed: int, workers: int,
-          ends: dt.datetime) -> HistoryRun:
+          ends: dt.datetime, profile: str = DEFAULT_PROFILE.name) -> HistoryRun:
     """Record a new run with its accounts, or return the unfinished run that asks for the same history."""
     if projects < 1 or workers < 1 or not 0 < years <= 10:
         raise InvalidInput("projects and workers must be positive, years between 0 and 10")
+    if profile not in PROFILES:
+        raise InvalidInput(f"unknown profile {profile!r}; one of {sorted(PROFILES)}")
     run = session.scalar(select(HistoryRun).order_by(HistoryRun.id.desc()))
     if run is not None:
         asked = (projects, seed, workers)
@@ -45,7 +47,7 @@ def begin(session: Session, platform, projects: int, years: float, seed: int, wo
         return run
     begins = ends - dt.timedelta(days=round(365.25 * years))
     run = HistoryRun(seed=seed, projects=projects, enterprises=enterprises_for(projects), workers=workers,
-                     begins_at=begins, ends_at=ends, profile=DEFAULT_PROFILE.name, started_at=platform.now())
+                     begins_at=begins, ends_at=ends, profile=profile, started_at=platform.now())
     session.add(run)
     session.flush()
     for worker in range(workers):
@@ -88,7 +90,8 @@ def context(session: Session, platform, run: HistoryRun, clock: SimulatedClock) 
     officers.update({(unit_id, True): user_id for unit_id, user_id in session.execute(
         select(User.unit_id, User.id).where(User.username.startswith(WINDOW_PREFIX)))})
     divisions = [d.code for d in platform.catalog.divisions if d.level != "province"]
-    return Context(platform=platform, clock=clock, profile=DEFAULT_PROFILE, begins=run.begins_at,
+    profile = PROFILES.get(run.profile, DEFAULT_PROFILE)
+    return Context(platform=platform, clock=clock, profile=profile, begins=run.begins_at,
                    ends=run.ends_at, total=run.projects, enterprise_ids=list(enterprise_ids),
                    officers=officers, applicants=applicants, divisions=divisions,
                    weights=[history.DIVISION_WEIGHT.get(d, 1.5) for d in divisions])

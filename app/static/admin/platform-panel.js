@@ -146,7 +146,14 @@
       field(T('表单（formJsonSchemaFilename）'), select('form', forms, this.property(bo, 'formJsonSchemaFilename'),
         function (v) { self.setProperty(element, 'formJsonSchemaFilename', v); })),
       field(T('结果变量（variableName）'), input('variableName', this.bodyExtension(bo, 'spiffworkflow:VariableName'),
-        function (v) { self.setBodyExtension(element, 'spiffworkflow:VariableName', v); }))
+        function (v) { self.setBodyExtension(element, 'spiffworkflow:VariableName', v); })),
+      // the analyst's figures for the forecast of a version, where history has none (new elements)
+      field(T('预测：办理用时中位数（forecast_days，工作日）'), input('forecast_days', this.property(bo, 'forecast_days'),
+        function (v) { self.setProperty(element, 'forecast_days', v); })),
+      field(T('预测：九成在此用时内（forecast_p90_days，工作日）'), input('forecast_p90_days', this.property(bo, 'forecast_p90_days'),
+        function (v) { self.setProperty(element, 'forecast_p90_days', v); })),
+      field(T('预测：结论概率（forecast_outcomes，如 approve:0.9,correct:0.1）'), input('forecast_outcomes', this.property(bo, 'forecast_outcomes'),
+        function (v) { self.setProperty(element, 'forecast_outcomes', v); }))
     ];
   };
 

@@ -1,0 +1,77 @@
+"""The newest model in the ``forecast_model`` table, and kept in the process between page views.
+
+``refresh`` learns the model of the last ``FORECAST_WINDOW_DAYS`` (the
+scheduler calls it nightly) and stores it; ``current`` returns the newest live
+model, read from the table at most once per ``RECHECK`` seconds per process,
+so that an ETA on a page costs no more than one small query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ...models import ForecastModel
+from . import model as learning
+
+RECHECK = 60.0
+KEEP = 5
+_cache: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def save(session: Session, content: dict[str, Any], purpose: str = "live") -> ForecastModel:
+    """Store a learnt model; keep the last ``KEEP`` live ones."""
+    row = ForecastModel(until=dt.datetime.fromisoformat(content["until"]),
+                        since=dt.datetime.fromisoformat(content["since"]) if content.get("since") else None,
+                        instances=content["instances"], tasks=content["task_count"], purpose=purpose,
+                        content=json.dumps(content, ensure_ascii=False, separators=(",", ":")))
+    session.add(row)
+    session.flush()
+    old = session.scalars(select(ForecastModel.id).where(ForecastModel.purpose == purpose)
+                          .order_by(ForecastModel.id.desc()).offset(KEEP)).all()
+    if old:
+        session.execute(delete(ForecastModel).where(ForecastModel.id.in_(old)))
+    return row
+
+
+def refresh(session: Session, platform, now: dt.datetime | None = None) -> ForecastModel:
+    """Learn the live model from the last window of history and store it (the nightly job)."""
+    until = now or platform.now()
+    days = getattr(platform.settings, "FORECAST_WINDOW_DAYS", 730)
+    content = learning.learn(session, platform, until, until - dt.timedelta(days=days))
+    row = save(session, content)
+    forget()
+    return row
+
+
+def current(session: Session) -> dict[str, Any] | None:
+    """The newest live model (None when none was learnt yet), cached per process."""
+    key = str(session.get_bind().url)
+    with _lock:
+        entry = _cache.get(key)
+        if entry is not None and time.monotonic() - entry[0] < RECHECK:
+            return entry[2]
+    newest = session.scalar(select(ForecastModel.id).where(ForecastModel.purpose == "live")
+                            .order_by(ForecastModel.id.desc()).limit(1))
+    if newest is None:
+        return None
+    if entry is not None and entry[1] == newest:
+        content = entry[2]
+    else:
+        content = json.loads(session.get(ForecastModel, newest).content)
+    with _lock:
+        _cache[key] = (time.monotonic(), newest, content)
+    return content
+
+
+def forget() -> None:
+    """Drop the process's cached models (after a refresh, and in tests)."""
+    with _lock:
+        _cache.clear()

@@ -44,6 +44,7 @@ class Settings:
     SECURE_COOKIES: bool = False
     UPLOAD_DIR: str = str(ROOT / "var" / "uploads")
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
+    CORRECTION_WORKING_DAYS: int = 10  # an applicant's 补正 is due this many working days after the request
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_MINUTES: int = 60
     # -- security (issue 9): signing key, sessions, throttling, proxies, canonical address --------

@@ -140,7 +140,10 @@ def parse(schema: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str,
             if [v for v in picked if v]:
                 data[name] = list(dict.fromkeys(v for v in picked if v))
             continue
-        raw = (form.get(name) or "").strip()
+        if widget in ("lines", "objects") and hasattr(form, "getlist"):  # a textarea, or one box per value
+            raw = "\n".join(v for v in form.getlist(name) if isinstance(v, str)).strip()
+        else:
+            raw = (form.get(name) or "").strip()
         if not raw:
             continue
         try:

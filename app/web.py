@@ -43,7 +43,7 @@ def unit_of_work(write: bool = True) -> Iterator[Session]:
 
 
 def error_body(status: int, code: str, message: str, fields: dict | None = None,
-               problems: list | None = None, framework: bool = False):
+               problems: list | None = None, framework: bool = False, extra: dict | None = None):
     """The JSON error envelope ``{error: {code, message, fields?, problems?}}``."""
     if wants_html():
         return error_page(status, message, fields, framework)
@@ -52,6 +52,8 @@ def error_body(status: int, code: str, message: str, fields: dict | None = None,
         error["fields"] = fields
     if problems:
         error["problems"] = problems
+    if extra:  # e.g. the names of the missing materials of a refused application
+        error.update(extra)
     return jsonify({"error": error}), status
 
 
@@ -140,7 +142,7 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        response = error_body(exc.status, exc.code, exc.message, exc.fields)
+        response = error_body(exc.status, exc.code, exc.message, exc.fields, extra=getattr(exc, "extra", None))
         retry_after = getattr(exc, "retry_after", None)
         return (*response, {"Retry-After": str(retry_after)}) if retry_after else response
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import time
 
 from sqlalchemy import event
@@ -81,8 +82,13 @@ def main() -> None:
         while time.perf_counter() < deadline:
             code = call("POST", "/projects", "applicant1", {"name": "剖析项目", "division": "460100",
                                                             "investment_type": "ratification"}).get_json()["code"]
-            call("POST", f"/projects/{code}/stages/initiation/applications", "applicant1",
-                 {"data": demo.stage_application(BY_KEY["initiation"], _P, today)})
+            data = demo.stage_application(BY_KEY["initiation"], _P, today)
+            filed = call("POST", f"/projects/{code}/stages/initiation/applications", "applicant1", {"data": data})
+            for name in (filed.get_json().get("error") or {}).get("missing_materials") or ():  # upload, refile
+                client.post(f"/api/v1/projects/{code}/materials", data={"name": name, "file": (
+                    io.BytesIO(demo.DEMO_PDF), "m.pdf")}, headers={"Authorization": f"Bearer {tokens['applicant1']}"})
+            if filed.status_code == 422:
+                call("POST", f"/projects/{code}/stages/initiation/applications", "applicant1", {"data": data})
             while tasks := call("GET", f"/tasks?project={code}", "admin").get_json()["tasks"]:
                 for task in tasks:
                     body = {"data": demo.task_answer(task["form"], task["id"], today)}

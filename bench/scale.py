@@ -71,6 +71,7 @@ def template(platform, applicant_id: int) -> tuple[dict, list[dict]]:
         project = projects.create_project(session, platform, applicant, {
             "name": "模板项目", "division": "460100", "investment_type": "ratification"})
         data = demo.stage_application(BY_KEY["initiation"], project, platform.now().date())
+        demo.supply_materials(session, platform, applicant, project, BY_KEY["initiation"], data)
         instance = projects.apply_for_stage(session, platform, applicant, project.code, "initiation", data)
         window = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                          HumanTask.status == "open")).first()

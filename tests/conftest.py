@@ -160,6 +160,11 @@ class Api:
         assert response.status_code == 200, response.get_json()
         self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
 
+    @property
+    def platform(self):
+        """The platform behind the client's app."""
+        return self.client.application.extensions["platform"]
+
     def get(self, path, **kw):
         return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
 
@@ -173,3 +178,25 @@ def login(client):
     return lambda username, password=reference.DEMO_PASSWORD: Api(client, username, password)
 from app.models import ForecastModel  # noqa: E402,I001  (issue 14: forecast models learnt from history)
 MUTABLE = (ForecastModel, *MUTABLE)
+
+
+def supply_materials(platform, code: str, stage_key: str, data: dict, username: str | None = None) -> list[str]:
+    """Upload a small PDF as every material a stage application with ``data`` still lacks.
+
+    A stage application missing a required material is refused (422), so every test that files
+    one supplies them first, as the applicant would; returns the names uploaded.
+    """
+    from sqlalchemy import select as _select
+
+    from app.models import User as _User
+    from app.services.people import projects as _projects
+    from app.services.provisioning import demo as _demo
+    from app.stages import BY_KEY as _BY_KEY
+
+    with transaction(platform.sessions) as session:
+        project = _projects.find_project(session, code)
+        query = _select(_User).where(_User.username == username) if username else \
+            _select(_User).where(_User.enterprise_id == project.enterprise_id, _User.role == "applicant") \
+            .order_by(_User.id)
+        actor = session.scalars(query).first()
+        return _demo.supply_materials(session, platform, actor, project, _BY_KEY[stage_key], data)

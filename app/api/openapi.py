@@ -118,6 +118,10 @@ def _paths() -> dict[str, dict]:
         "/projects/{code}/stages/{key}/applications": {"post": _op(
             "Start a stage with its one application form", "projects", CODE, _param("key"), body=DATA_BODY,
             ok="201", errors=("400", "401", "403", "404", "409", "422"))},
+        "/projects/{code}/stages/{key}/checklist": {"post": _op(
+            "The items, materials (uploaded or missing, blocking or not) and signable commitments of a stage "
+            "application with the answers given so far (the stage's decision runs, nothing is saved)",
+            "projects", CODE, _param("key"), body=DATA_BODY, errors=("400", "401", "403", "404", "422"))},
         "/projects/{code}/progress": {"get": _op("Stage bar, items with lights, diagram marks and history",
                                                  "projects", CODE)},
         "/projects/{code}/materials": {
@@ -352,7 +356,10 @@ def document() -> dict:
             "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                               "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
+                               "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                               "missing_materials": {"type": "array", "items": {"type": "string"},
+                                                     "description": "a refused stage application: the "
+                                                                    "required materials not uploaded"}}}}}},
             "responses": {"Error": {"description": "An error with its code and message", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
         },

@@ -40,6 +40,14 @@ def apply(code: str, key: str):
     return jsonify(view), 201
 
 
+@bp.post("/projects/<code>/stages/<key>/checklist")
+def stage_checklist(code: str, key: str):
+    """The materials and signable items of a stage application with the answers given so far."""
+    body = json_body()
+    with unit_of_work(write=False) as session:
+        return jsonify(projects.stage_checklist(session, platform(), g.user, code, key, body.get("data")))
+
+
 @bp.get("/public/projects/<code>")
 def public_project(code: str):
     """Progress by code (码上查): public fields only, no login."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.errors import FormValidationError
@@ -10,7 +11,7 @@ from engine.errors import FormValidationError
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Division
 from ..pagekit import add_diagram_routes, form_errors, form_fields, page_number, read_form
-from ..services.people import listings, materials, progress, projects, results
+from ..services.people import carryover, drafts, listings, materials, progress, projects, results
 from ..services.people.projects import INVESTMENT_TYPES
 from ..services.workflow import tasks
 from ..stages import STAGES
@@ -87,37 +88,102 @@ def project(code: str):
 add_diagram_routes(bp)
 
 
-def _stage_page(session, found, stage, values, errors, status=200):
-    checklist = materials.checklist(session, platform(), found, stage, values)
+def _stage_view(session, found, stage, values, errors):
+    """What the stage page shows beside the form: the materials and the signable items for ``values``."""
+    typed = _typed(stage, values)
+    codes = materials.stage_item_codes(session, platform(), stage, found, typed)
+    checklist = materials.checklist(session, platform(), found, stage, typed, item_codes=codes)
     enterprise = projects.registered_enterprise(session, found)
     fields = form_fields(stage.form, values, errors)
+    signable = materials.eligible_commitments(platform(), codes)
     for f in fields:  # the applicant fields come from the filing enterprise's record, read-only
         if f.name in projects.ENTERPRISE_FIELDS:
             f.readonly, f.value = True, getattr(enterprise, projects.ENTERPRISE_FIELDS[f.name])
+        if f.name == "commitments":  # 告知承诺: ticked from the signable items, with their text
+            f.widget = "commitments"
+            ticked = values.get("commitments") or []
+            f.value = ticked.split() if isinstance(ticked, str) else [str(v) for v in ticked]
+            f.choices = [(c["code"], c["name"], c["text"]) for c in signable]
+    return checklist, fields, signable
+
+
+def _typed(stage, values) -> dict:
+    """The values as the application would hold them (strings typed where they can be)."""
+    from werkzeug.datastructures import MultiDict
+
+    from ..formrender import parse
+    form = MultiDict()
+    for key, value in (values or {}).items():
+        for v in (value if isinstance(value, list) else [value]):
+            form.add(key, "on" if v is True else ("" if v is False or v is None else
+                                                  ("\n".join(map(str, v)) if isinstance(v, list) else str(v))))
+    data, _errors = parse(platform().forms.schema(stage.form), form)
+    return data
+
+
+def _stage_page(session, found, stage, values, errors, status=200, draft=None):
+    checklist, fields, _signable = _stage_view(session, found, stage, values, errors)
+    titles = {f.name: f.title for f in fields}
+    summary = [(name, titles.get(name) or (_("申请材料") if name == "materials" else _("申请表")), message)
+               for name, message in errors.items()]
     return render_template("portal/apply.html", project=found, stage=stage, checklist=checklist,
-                           fields=fields,
+                           fields=fields, summary=summary, draft=draft,
                            schema=platform().forms.schema(stage.form),
                            status=projects.stage_status(found, stage), errors=errors), status
 
 
-@bp.route("/projects/<code>/stages/<key>", methods=["GET", "POST"])
-def apply(code: str, key: str):
-    """Fill and submit the stage's one form (一张表单), beside its materials checklist."""
+def _field_names(stage) -> set[str]:
+    return set(platform().forms.schema(stage.form).get("properties", {}))
+
+
+def _posted_values(stage) -> dict:
+    """The posted strings of the stage's fields (lists for the multi-valued ones)."""
+    out: dict = {}
+    for name, prop in platform().forms.schema(stage.form).get("properties", {}).items():
+        got = request.form.getlist(name)
+        if got:
+            out[name] = got if prop.get("type") == "array" else got[0]
+    return out
+
+
+def _stage_or_404(key: str):
     stage = stage_by_key(key)
     if stage is None:
         raise NotFound(f"no stage {key!r}")
+    return stage
+
+
+@bp.route("/projects/<code>/stages/<key>", methods=["GET", "POST"])
+def apply(code: str, key: str):
+    """Fill and submit the stage's one form (一张表单), beside its materials checklist.
+
+    The form starts filled from the project and earlier stages, then from the draft saved
+    for the stage; ``action=draft`` keeps what was typed as the draft instead of submitting.
+    """
+    stage = _stage_or_404(key)
     if request.method == "GET":
         with unit_of_work(write=False) as session:
             found = projects.visible_project(session, g.user, code)
-            values = _prefill(found, stage)
-            return _stage_page(session, found, stage, values, {})
+            draft = drafts.get_draft(session, found, stage.key)
+            values = {**carryover.stage_prefill(session, platform(), found, stage), **drafts.draft_values(draft)}
+            return _stage_page(session, found, stage, values, {}, draft=draft)
+    if request.form.get("action") == "draft":
+        with unit_of_work() as session:
+            found = projects.visible_project(session, g.user, code)
+            drafts.save_draft(session, platform(), g.user, found, stage.key, _posted_values(stage),
+                              _field_names(stage))
+        flash(_("草稿已保存，下次打开本阶段申请表时自动恢复"), "success")
+        return redirect(url_for("portal.apply", code=code, key=key))
     data, errors = read_form(stage.form)
     if not errors:
         try:
             with unit_of_work() as session:
                 projects.apply_for_stage(session, platform(), g.user, code, key, data)
+                drafts.discard_draft(session, projects.find_project(session, code), stage.key)
         except FormValidationError as exc:
             errors = form_errors(stage.form, exc)
+        except projects.MissingMaterials as exc:  # refused with the list of what is missing
+            errors = {"materials": _("缺少必交材料：%(names)s", names="、".join(exc.missing))}
         except InvalidInput as exc:  # a rule beyond the schema (e.g. the decision's checks)
             errors = {k: v for k, v in (exc.fields or {}).items()} or {"(form)": exc.message}
         except Conflict as exc:  # the stage is not open (locked, already running or approved)
@@ -128,20 +194,39 @@ def apply(code: str, key: str):
             return redirect(url_for("portal.project", code=code))
     with unit_of_work(write=False) as session:
         found = projects.visible_project(session, g.user, code)
-        return _stage_page(session, found, stage, {**request.form.to_dict(), **data}, errors, 422)
+        return _stage_page(session, found, stage, {**_posted_values(stage), **data}, errors, 422)
+
+
+@bp.post("/projects/<code>/stages/<key>/checklist")
+def checklist(code: str, key: str):
+    """The materials and signable items for the answers typed so far (JSON; the page asks as one types)."""
+    stage = _stage_or_404(key)
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        values = _posted_values(stage)
+        checklist, fields, signable = _stage_view(session, found, stage, values, {})
+        commitments_field = next((f for f in fields if f.name == "commitments"), None)
+        return jsonify({
+            "materials": [m.as_json() for m in checklist], "commitments": signable,
+            "html": {"materials": render_template("portal/_upload.html", project=found, checklist=checklist,
+                                                  back=url_for("portal.apply", code=code, key=key),
+                                                  only_rows=True),
+                     "commitments": render_template("_form.html", field=commitments_field, only_commitments=True)
+                     if commitments_field else ""}})
+
+
+@bp.post("/projects/<code>/stages/<key>/draft")
+def save_draft(code: str, key: str):
+    """Keep what was typed as the stage's draft (JSON; the page saves as one types)."""
+    stage = _stage_or_404(key)
+    with unit_of_work() as session:
+        found = projects.visible_project(session, g.user, code)
+        row = drafts.save_draft(session, platform(), g.user, found, stage.key, _posted_values(stage),
+                                _field_names(stage))
+        return jsonify({"saved_at": row.updated_at.isoformat()})
 
 
 def _flow_type(raw: str):
     """The posted flow type as a number when it is one (the service says what is wrong otherwise)."""
     number = whole_number(raw, 0, 100)
     return number if number is not None else raw or 3
-
-
-def _prefill(found, stage) -> dict:
-    """Sensible first values: the project's own facts and the enterprise's name."""
-    if stage.key != "initiation":
-        return {}
-    enterprise = found.enterprise
-    return {"project_name": found.name, "investment_type": found.investment_type,
-            "applicant_name": enterprise.name if enterprise else "",
-            "applicant_credit_code": enterprise.credit_code if enterprise else ""}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..errors import AppError, InvalidInput
 from ..pagekit import form_fields, material_response, progress_context, submit_task_form
 from ..services.people import applications, materials, projects, results
+from ..services.people import progress as progress_service
 from ..services.workflow import tasks
 from ..web import platform, unit_of_work
 from . import bp
@@ -17,9 +19,17 @@ def _back(default: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else default
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.post("/projects/<code>/materials")
 def upload(code: str):
-    """Upload one material; it serves every item that needs a material of that name."""
+    """Upload one material; it serves every item that needs a material of that name.
+
+    Asked for JSON (the page's in-place upload) it answers with the material instead of a
+    redirect, so the page keeps what was typed; a bad file is a 422 with the reason.
+    """
     back = _back(url_for("portal.project", code=code))
     upload = request.files.get("file")
     try:
@@ -28,9 +38,16 @@ def upload(code: str):
             row = materials.store(session, platform(), g.user, found, request.form.get("name", ""),
                                   upload.filename if upload else "", upload.stream if upload else _Empty())
             name = row.name
+            version = max((v.version for v in materials.versions_of(session, [row.id])[row.id]), default=1)
+            body = {"name": row.name, "id": row.id, "original_name": row.original_name, "size": row.size,
+                    "version": version, "url": url_for("portal.download", code=code, material_id=row.id)}
     except InvalidInput as exc:
+        if _wants_json():
+            return jsonify({"error": {"code": exc.code, "message": exc.message, "fields": exc.fields or {}}}), 422
         flash(f"上传失败：{'；'.join((exc.fields or {}).values()) or exc.message}", "error")
         return redirect(back)
+    if _wants_json():
+        return jsonify({"material": body, "message": _("已上传：%(name)s", name=name)})
     flash(f"已上传：{name}", "success")
     return redirect(back)
 
@@ -52,12 +69,48 @@ def download(code: str, material_id: int):
     return material_response(row)
 
 
+@bp.get("/projects/<code>/materials/<int:material_id>/versions/<int:version>")
+def download_version(code: str, material_id: int, version: int):
+    """Download a kept version of a material (a replaced file stays available)."""
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        row = materials.get_version(session, found, material_id, version)
+    return material_response(row)
+
+
+@bp.get("/projects/<code>/materials/<int:material_id>/history")
+def material_history(code: str, material_id: int):
+    """Every version of one material, newest first."""
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        row = materials.get_material(session, found, material_id)
+        versions = materials.versions_of(session, [row.id])[row.id]
+        return render_template("portal/material_history.html", project=found, material=row, versions=versions)
+
+
+@bp.get("/projects/<code>/applications/<int:instance_id>")
+def filed(code: str, instance_id: int):
+    """What was filed with a stage application: the form as submitted and its materials, with versions."""
+    with unit_of_work(write=False) as session:
+        found = projects.visible_project(session, g.user, code)
+        view = applications.filed_application(session, platform(), found, instance_id)
+        return render_template("portal/filed.html", project=found, status_names=progress_service.STATUS_NAMES,
+                               **view)
+
+
 def _task_page(session, row, values, errors, status=200):
     request_info = applications.correction_request(session, platform(), row)
     found = row.instance.project
+    uploads = materials.project_materials(session, found)
+    fields = form_fields(row.form, values, errors) if row.form else []
+    titles = {f.name: f.title for f in fields}
+    summary = [(name, titles.get(name, _("补正")), message) for name, message in errors.items()]
     return render_template("portal/task.html", task=row, project=found, request_info=request_info,
-                           fields=form_fields(row.form, values, errors) if row.form else [],
-                           uploads=materials.project_materials(session, found), errors=errors), status
+                           fields=fields, summary=summary, uploads=uploads,
+                           versions=materials.versions_of(session, [m.id for m in uploads]),
+                           deadline=applications.correction_deadline(platform(), row),
+                           deadline_days=None if row.due_at else platform().settings.CORRECTION_WORKING_DAYS,
+                           errors=errors), status
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])

@@ -94,3 +94,33 @@ def shots():
         return path
 
     return take
+
+
+# -- the applicant's stage form (app/static/js/apply.js) ------------------------------------------
+
+def refreshed(page, before: int, timeout: float = 15000) -> int:
+    """Wait until the checklist was fetched again after ``before`` refreshes; the new count."""
+    page.wait_for_function(f"() => Number(document.getElementById('materials').dataset.refreshed || 0) > {before}",
+                           timeout=timeout)
+    return int(page.get_attribute("#materials", "data-refreshed") or 0)
+
+
+def checklist_settled(page, timeout: float = 15000) -> None:
+    """Wait until the checklist follows the answers as typed now (no refresh pending or in flight)."""
+    page.wait_for_selector("#materials[data-pending='0']", state="attached", timeout=timeout)
+
+
+def upload_in_place(page, name: str, path) -> None:
+    row = page.locator(f"#checklist tr[data-material='{name}']")
+    row.locator("input[type=file]").set_input_files(str(path))
+    row.locator("button").click()
+    page.wait_for_selector(f"#checklist tr[data-material='{name}'][data-uploaded='1']")
+
+
+def upload_every_blocking(page, path) -> list[str]:
+    """Upload a file for every material the checklist marks as required and missing, in place."""
+    names = page.eval_on_selector_all("#checklist tr[data-blocking='1'][data-uploaded='0']",
+                                      "rows => rows.map(r => r.dataset.material)")
+    for name in names:
+        upload_in_place(page, name, path)
+    return names

@@ -37,6 +37,7 @@ def _file_stage_one(platform) -> str:
         project = projects.create_project(session, platform, applicant, {
             "name": "椰林湾补正核对项目", "division": "460100", "investment_type": "ratification"})
         data = demo.stage_application(BY_KEY["initiation"], project, platform.now().date())
+        demo.supply_materials(session, platform, applicant, project, BY_KEY["initiation"], data)
         projects.apply_for_stage(session, platform, applicant, project.code, "initiation", data)
         return project.code
 

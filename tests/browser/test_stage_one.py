@@ -15,6 +15,8 @@ from app.services.provisioning import demo
 from app.services.provisioning.reference import DEMO_PASSWORD
 from app.stages import BY_KEY
 
+from .conftest import checklist_settled, upload_every_blocking
+
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 CITY = "haikou"
 
@@ -85,21 +87,19 @@ def test_stage_one_in_the_browser(browser, live_server, live_platform, shots, tm
     applicant.click("tr[data-stage=initiation] >> text=填写申请表")
     pdf = tmp_path / "授权委托书.pdf"
     pdf.write_bytes(PDF)
-    first_upload = applicant.locator("table.materials form.upload").first
-    first_upload.locator("input[type=file]").set_input_files(str(pdf))
-    first_upload.locator("button").click()
-    applicant.wait_for_selector("text=已上传：")
 
     class Facts:
         name = "椰林湾综合楼项目"
         investment_type = "ratification"
     fill_form(applicant, "#stage-form", {**demo.stage_application(BY_KEY["initiation"], Facts, today),
                                          "contact_phone": "12345"})
-    applicant.click("#stage-form button[type=submit]")
+    checklist_settled(applicant)  # the materials follow the answers (issue 11)
+    assert upload_every_blocking(applicant, pdf)  # in place, one by one, keeping what was typed
+    applicant.click("#stage-form button[type=submit]:not([name])")
     assert applicant.locator("[data-field=contact_phone] .field-error").is_visible()  # checked on the server
     shots(applicant, "stage-form-error")
     applicant.fill("#stage-form input[name=contact_phone]", demo.PHONE)
-    applicant.click("#stage-form button[type=submit]")
+    applicant.click("#stage-form button[type=submit]:not([name])")
     applicant.wait_for_selector("[data-stage=initiation][data-status=running]")
     shots(applicant, "stage-one-filed")
 
@@ -124,6 +124,8 @@ def test_stage_one_in_the_browser(browser, live_server, live_platform, shots, tm
         if len(officers) == 1:
             shots(page, "officer-inbox")
         page.locator(f"tr[data-task='{row.id}'] a").click()
+        page.wait_for_url(f"**/officer/tasks/{row.id}")
+        page.wait_for_load_state("load")  # the page with its material previews, before typing into it
         outcome = None
         if row.lane_role not in ("window", "applicant") and not corrected:
             outcome, corrected = "correct", True
@@ -135,7 +137,7 @@ def test_stage_one_in_the_browser(browser, live_server, live_platform, shots, tm
             shots(page, "officer-review-correction")
         page.click("#task-form button[type=submit]")
         page.wait_for_load_state()
-        assert page.locator(".flash.success").count() == 1, page.content()[:2000]
+        assert page.locator(".flash.success").count() == 1, (page.url, page.locator(".has-error").all_inner_texts())
     else:
         pytest.fail("stage 1 did not finish")
     assert corrected, "no department asked for a correction"

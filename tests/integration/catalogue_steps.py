@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from app.services.provisioning.demo import stage_application, task_answer
 from app.stages import BY_KEY
+from tests.conftest import supply_materials
 
 USERS = {"window": "window1", "applicant": "applicant1"}
 
@@ -40,6 +41,7 @@ def application(stage_key: str, flow_type: int = 3, **extra) -> dict:
 
 
 def apply(officers, code: str, stage_key: str, data: dict, status: int = 201):
+    supply_materials(officers("applicant1").platform, code, stage_key, data)
     response = officers("applicant1").post(f"/projects/{code}/stages/{stage_key}/applications", {"data": data})
     assert response.status_code == status, response.get_json()
     return response.get_json()

@@ -6,6 +6,7 @@ import pytest
 
 from app.services.provisioning.demo import stage_application, task_answer
 from app.stages import BY_KEY
+from tests.conftest import supply_materials
 
 
 def declare(api, **extra):
@@ -20,6 +21,7 @@ def apply(api, code, stage_key="initiation"):
         name = "椰林湾综合楼项目"
         investment_type = "ratification"
     data = stage_application(BY_KEY[stage_key], P, dt.date.today())
+    supply_materials(api.platform, code, stage_key, data)
     return api.post(f"/projects/{code}/stages/{stage_key}/applications", {"data": data})
 
 

@@ -11,6 +11,7 @@ from app import idempotency
 from app.db import transaction
 from app.models import AuditEvent, IdempotencyKey, ProcessInstance
 from app.services.provisioning.demo import task_answer
+from tests.conftest import supply_materials
 
 from .test_api import apply, declare, first_task
 
@@ -93,8 +94,9 @@ def apply_with_key(api, code, key):
     class P:
         name = "椰林湾综合楼项目"
         investment_type = "ratification"
-    return post(api, f"/projects/{code}/stages/initiation/applications",
-                {"data": stage_application(BY_KEY["initiation"], P, dt.date.today())}, key=key)
+    data = stage_application(BY_KEY["initiation"], P, dt.date.today())
+    supply_materials(api.platform, code, "initiation", data)
+    return post(api, f"/projects/{code}/stages/initiation/applications", {"data": data}, key=key)
 
 
 def test_a_failed_request_keeps_nothing_and_may_be_retried(login, platform):

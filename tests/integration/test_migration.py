@@ -11,6 +11,7 @@ from app.services.people import projects
 from app.services.provisioning import demo
 from app.services.workflow import instances, migrations
 from app.stages import BY_KEY
+from tests.conftest import supply_materials
 from tests.fixtures.bpmn_variants import CONSTRUCTION, NEW_REVIEW, add_parallel_review, shipped, split_and_join_ids
 from tests.integration.test_deployments import activate, analyst, deploy_live, upload  # noqa: F401  (fixture and helpers)
 
@@ -153,6 +154,7 @@ def test_done_when_a_new_department_review_is_deployed_and_a_waiting_instance_mi
     for key in ("initiation", "engineering"):
         assert demo.drive_stage(scope, platform, code, BY_KEY[key], applicant_id, say=lambda _: None) == "approved"
     data = demo.stage_application(BY_KEY["construction"], None, platform.now().date())
+    supply_materials(platform, code, "construction", data)
     running = applicant.post(f"/projects/{code}/stages/construction/applications", {"data": data})
     assert running.status_code == 201, running.get_json()
     waiting = start_construction(platform)  # another project, also waiting at the window

@@ -56,6 +56,7 @@ def file_stage_one(platform) -> tuple[str, int]:
         project = projects.create_project(session, platform, applicant, {
             "name": "椰林湾综合楼项目", "division": "460100", "investment_type": "ratification"})
         data = demo.stage_application(BY_KEY["initiation"], project, dt.date(2026, 3, 2))
+        demo.supply_materials(session, platform, applicant, project, BY_KEY["initiation"], data)
         instance = projects.apply_for_stage(session, platform, applicant, project.code, "initiation", data)
         return project.code, instance.id
 

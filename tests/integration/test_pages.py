@@ -16,6 +16,7 @@ from app.models import Enterprise, HumanTask, ItemHandling, User
 from app.services.people.accounts import hash_password
 from app.services.provisioning import demo
 from app.stages import BY_KEY
+from tests.conftest import supply_materials
 
 from .webclient import Pages
 
@@ -53,7 +54,9 @@ def apply_stage1(pages: Pages, code: str, **changes):
     class P:
         name = "椰林湾综合楼项目"
         investment_type = "ratification"
-    data = {**form_of(demo.stage_application(BY_KEY["initiation"], P, dt.date(2026, 3, 2))), **changes}
+    typed = demo.stage_application(BY_KEY["initiation"], P, dt.date(2026, 3, 2))
+    supply_materials(pages.client.application.extensions["platform"], code, "initiation", typed)
+    data = {**form_of(typed), **changes}
     return pages.post(f"/portal/projects/{code}/stages/initiation", data)
 
 

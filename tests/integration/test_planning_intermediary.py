@@ -52,9 +52,9 @@ def _stage1_items(platform, code):
     with transaction(platform.sessions) as s:
         applicant = _user(s, "applicant1")
         project = projects.find_project(s, code)
-        instance = projects.apply_for_stage(s, platform, applicant, code, "initiation",
-                                            demo.stage_application(BY_KEY["initiation"], project,
-                                                                   platform.now().date()))
+        data = demo.stage_application(BY_KEY["initiation"], project, platform.now().date())
+        demo.supply_materials(s, platform, applicant, project, BY_KEY["initiation"], data)
+        instance = projects.apply_for_stage(s, platform, applicant, code, "initiation", data)
         from app.services.catalogue.decisions import plan_items
         return instance.id, [i.item_code for i in plan_items(s, instance.id)]
 
@@ -253,9 +253,9 @@ def test_a_commissioned_drawing_review_feeds_stage_three(platform):
                                 applicant_id, say=lambda _: None) == "approved"
     with transaction(platform.sessions) as s:
         project = projects.find_project(s, code)
-        instance = projects.apply_for_stage(s, platform, _user(s, "applicant1"), code, "construction",
-                                            demo.stage_application(BY_KEY["construction"], project,
-                                                                   platform.now().date()))
+        data = demo.stage_application(BY_KEY["construction"], project, platform.now().date())
+        demo.supply_materials(s, platform, _user(s, "applicant1"), project, BY_KEY["construction"], data)
+        instance = projects.apply_for_stage(s, platform, _user(s, "applicant1"), code, "construction", data)
         stage3 = instance.id
     for _ in range(5):
         rows = _open(platform, stage3)

@@ -18,6 +18,7 @@ from app.db import transaction
 from app.models import HumanTask, User
 from app.services.provisioning.demo import stage_application, task_answer
 from app.stages import BY_KEY
+from tests.conftest import supply_materials
 
 ROLES = {"applicant": "applicant1", "window": "window1", "officer": "planning_haikou",
          "supervisor": "supervisor1", "analyst": "analyst1", "admin": "admin"}
@@ -63,6 +64,7 @@ def _declare(api, division: str) -> str:
     data = stage_application(BY_KEY["initiation"], P, dt.date.today())
     if api.enterprise:
         data.update(applicant_name=api.enterprise["name"], applicant_credit_code=api.enterprise["credit_code"])
+    supply_materials(api.platform, code, "initiation", data)
     filed = api.post(f"/projects/{code}/stages/initiation/applications", {"data": data})
     assert filed.status_code == 201, filed.get_json()
     return code

@@ -15,6 +15,7 @@ from app.models import Material, Project
 from app.services.provisioning.demo import stage_application
 from app.stages import BY_KEY
 from app.text import clean_name
+from tests.conftest import supply_materials
 
 from .test_api import declare
 from .webclient import Pages
@@ -53,6 +54,7 @@ def test_another_enterprise_cannot_file_in_applicant1s_name(client, login):
     assert refused.status_code == 422, refused.get_json()
     assert set(refused.get_json()["error"]["fields"]) == {"applicant_name", "applicant_credit_code"}
     data.pop("applicant_name"), data.pop("applicant_credit_code")  # left out: taken from the record
+    supply_materials(copycat.platform, code, "initiation", data, username="copycat")
     filed = copycat.post(f"/projects/{code}/stages/initiation/applications", {"data": data})
     assert filed.status_code == 201, filed.get_json()
     window = login("window1")
@@ -70,6 +72,7 @@ def test_the_stage_form_shows_the_enterprise_read_only_and_officers_see_the_regi
     assert own_code in form and "readonly" in form.split('name="applicant_credit_code"')[1].split(">")[0]
     data = _stage_one()
     data.pop("applicant_name"), data.pop("applicant_credit_code")
+    supply_materials(copycat.platform, code, "initiation", data, username="copycat")
     assert copycat.post(f"/projects/{code}/stages/initiation/applications", {"data": data}).status_code == 201
     window = login("window1")
     task = window.get(f"/tasks?project={code}").get_json()["tasks"][0]

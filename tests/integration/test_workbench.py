@@ -9,10 +9,10 @@ import re
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import transaction
-from app.models import SavedFilter, User
+from app.models import Material, Project, SavedFilter, User
 
 from .test_pages import PDF, apply_stage1, declare, open_task, uploads  # noqa: F401  (fixture)
 from .webclient import Pages
@@ -113,7 +113,10 @@ def test_the_task_page_shows_the_project_context_and_previews_materials(platform
     assert 'data-stage="initiation"' in context and "自然资源和规划" in context  # stages, items by department
     assert 'id="timeline"' in page and "综合受理" in page.split('id="timeline"')[1]  # the stage so far
     previews = re.findall(r'src="(/officer/tasks/\d+/materials/\d+/preview)"', page)
-    assert len(previews) == 2 and "<iframe" in page and "<img" in page
+    with transaction(platform.sessions, write=False) as session:  # the two above and those filed with stage 1
+        uploaded = session.scalar(select(func.count(Material.id)).join(Project, Project.id == Material.project_id)
+                                  .where(Project.code == code))
+    assert len(previews) == uploaded > 2 and "<iframe" in page and "<img" in page
     for url in previews:
         shown = planning.get(url)
         assert shown.status_code == 200 and shown.mimetype in ("application/pdf", "image/png")

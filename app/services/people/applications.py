@@ -13,6 +13,7 @@ from ...models import AuditEvent, HumanTask, ItemHandling, ItemHandlingEvent, Pr
 from ..timelimits import itemclock
 from ..trail import audit
 from ..workflow import instances
+from . import materials
 from .projects import visible_project
 
 WITHDRAWN = 2  # national handling state: withdrawn by the applicant
@@ -50,6 +51,38 @@ def _missing_materials(platform, row: HumanTask) -> list[str]:
     for answer in answers:
         found += [m for m in answer.get("missing_materials") or [] if isinstance(m, str) and m not in found]
     return found
+
+
+def filed_application(session: Session, platform, project, instance_id: int) -> dict[str, Any]:
+    """What was filed with one of the project's stage applications: the form as filed, and each
+    material of its decided items with the version that was current then and every later one."""
+    from ...stages import BY_KEY
+    from ..catalogue import decisions
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or instance.project_id != project.id or instance.stage_key not in BY_KEY:
+        raise NotFound(f"no application {instance_id} for project {project.code}")
+    stage = BY_KEY[instance.stage_key]
+    data = json.loads(instance.application or "{}")
+    codes = [row.item_code for row in decisions.plan_items(session, instance.id)]
+    needed = materials.checklist(session, platform, project, stage, data, item_codes=codes)
+    ids = [n.upload.id for n in needed if n.upload is not None]
+    versions = materials.versions_of(session, ids)
+    rows = []
+    for entry in needed:
+        kept = versions.get(entry.upload.id, []) if entry.upload else []
+        filed = next((v for v in kept if v.uploaded_at <= instance.started_at), None)
+        rows.append({"need": entry, "filed": filed, "versions": kept,
+                     "later": [v for v in kept if v.uploaded_at > instance.started_at]})
+    return {"instance": instance, "stage": stage, "data": data, "materials": rows,
+            "schema": platform.forms.schema(stage.form), "items": codes}
+
+
+def correction_deadline(platform, row: HumanTask):
+    """When a correction (补正) is due: the task's own deadline, else ``CORRECTION_WORKING_DAYS``
+    working days after it was asked for."""
+    if row.due_at is not None:
+        return row.due_at
+    return platform.calendar.due_date(row.created_at, platform.settings.CORRECTION_WORKING_DAYS, "working_days")
 
 
 def withdraw(session: Session, platform, actor: User, code: str, instance_id: int) -> ProcessInstance:

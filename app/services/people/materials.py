@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, NotFound
-from ...models import Material, Project, User
+from ...models import Material, MaterialVersion, Project, User
 from ...stages import Stage
 from ...text import clean_name as clean_name_text
 from ..flows.deployments import active_version
@@ -101,8 +101,46 @@ def store(session: Session, platform, actor: User, project: Project, name: str, 
     row.original_name = typed_name(filename, kind[0])  # the detected type's extension, not the sender's
     row.uploaded_by, row.uploaded_at = actor.id, platform.now()
     session.flush()
+    _add_version(session, row)
     audit.record(session, platform, "material_uploaded", actor=actor, project_code=project.code,
                  detail={"name": name, "sha256": digest, "size": len(content)})
+    return row
+
+
+def _add_version(session: Session, row: Material) -> MaterialVersion:
+    """Keep the file just stored as the material's next version (a replaced file stays downloadable)."""
+    latest = session.scalar(select(MaterialVersion).where(MaterialVersion.material_id == row.id)
+                            .order_by(MaterialVersion.version.desc()).limit(1))
+    if latest is not None and latest.sha256 == row.sha256:  # the same file again: no new version
+        latest.uploaded_by, latest.uploaded_at, latest.original_name = row.uploaded_by, row.uploaded_at, \
+            row.original_name
+        return latest
+    version = MaterialVersion(material_id=row.id, version=(latest.version if latest else 0) + 1, sha256=row.sha256,
+                              size=row.size, content_type=row.content_type, original_name=row.original_name,
+                              uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def versions_of(session: Session, material_ids: list[int]) -> dict[int, list[MaterialVersion]]:
+    """Every kept version of the given materials, newest first, by material id."""
+    found: dict[int, list[MaterialVersion]] = {i: [] for i in material_ids}
+    if not material_ids:
+        return found
+    for row in session.scalars(select(MaterialVersion).where(MaterialVersion.material_id.in_(material_ids))
+                               .order_by(MaterialVersion.material_id, MaterialVersion.version.desc())):
+        found[row.material_id].append(row)
+    return found
+
+
+def get_version(session: Session, project: Project, material_id: int, version: int) -> MaterialVersion:
+    """One kept version of one of this project's materials, or 404."""
+    material = get_material(session, project, material_id)
+    row = session.scalar(select(MaterialVersion).where(MaterialVersion.material_id == material.id,
+                                                       MaterialVersion.version == version))
+    if row is None:
+        raise NotFound("no such version of the material")
     return row
 
 
@@ -137,20 +175,23 @@ def stage_item_codes(session: Session, platform, stage: Stage, project: Project,
     from engine.decisions import decided_items
 
     from ..catalogue import decisions
+    from ..workflow import scripting
     from ..workflow.instances import project_data
 
     runs = [i for i in project.instances if i.stage_key == stage.key]
     try:
-        if runs:
+        if runs and (application is None or runs[-1].status in ("running", "approved")):
             latest = runs[-1]
             workflow = platform.runtime.load(latest.state, latest.spec_key, latest.serializer_version)
         else:
             bundle = platform.specs.get(stage.process_id, active_version(session))
             data = dict(application or {})
-            with session.no_autoflush:
-                workflow = platform.runtime.start(bundle, {
-                    "project": project_data(project), "application": data,
-                    "facts": decisions.decision_facts(project, stage.key, data)})
+            start_data = {"project": project_data(project), "application": data}
+            with session.no_autoflush:  # the same start data as a real start (DMN facts, planning result)
+                platform.hooks.emit("starting", session, platform, project, stage.key, data, start_data)
+                start_data.setdefault("facts", decisions.decision_facts(project, stage.key, data))
+                with scripting.script_session(session):
+                    workflow = platform.runtime.start(bundle, start_data)
         plan = decided_items(workflow)
     except Exception:  # noqa: BLE001 - a preview that cannot run falls back to the whole stage
         plan = None
@@ -161,20 +202,51 @@ def stage_item_codes(session: Session, platform, stage: Stage, project: Project,
 
 @dataclass
 class Needed:
-    """A material a stage needs, the items that need it, and the upload if there is one."""
+    """A material a stage needs, the items that need it, and the upload if there is one.
+
+    ``required``: some item lists it as required.  ``blocking``: an application without it is
+    refused, i.e. it is required by an item that is neither signed on commitment (告知承诺) nor
+    may accept it missing (容缺受理: a non-essential material of an item that allows gaps; the
+    window decides that when accepting).
+    """
 
     name: str
     required: bool
     items: list[str] = field(default_factory=list)
     upload: Material | None = None
+    blocking: bool = False
+    codes: list[str] = field(default_factory=list)
+    committed: bool = False  # required by an item signed on commitment (告知承诺): may follow
+    tolerable: bool = False  # a non-essential material of an item allowing 容缺受理
+
+    @property
+    def later(self) -> str:
+        """Why a required material does not block: ``commitment``, ``tolerable`` or empty."""
+        if self.blocking or not self.required:
+            return ""
+        return "commitment" if self.committed else ("tolerable" if self.tolerable else "")
+
+    def as_json(self) -> dict:
+        """The entry as the checklist endpoint sends it."""
+        upload = self.upload
+        return {"name": self.name, "required": self.required, "blocking": self.blocking, "later": self.later,
+                "items": self.items,
+                "item_codes": self.codes,
+                "upload": {"id": upload.id, "original_name": upload.original_name, "size": upload.size,
+                           "uploaded_at": upload.uploaded_at.isoformat()} if upload else None}
 
 
-def checklist(session: Session, platform, project: Project, stage: Stage,
-              application: dict | None = None) -> list[Needed]:
-    """The materials of a stage's items, merged by name (one upload serves them all)."""
-    uploads = {m.name: m for m in project_materials(session, project)}
+def _blocks(item, material, committed: set[str]) -> bool:
+    if not material.required or item.code in committed:
+        return False
+    return material.essential or not item.gaps_allowed
+
+
+def needed_materials(platform, item_codes: list[str], uploads: dict[str, Material],
+                     committed: set[str] | frozenset = frozenset()) -> list[Needed]:
+    """The materials of the given items merged by name, with the uploads that serve them."""
     needed: dict[str, Needed] = {}
-    for code in stage_item_codes(session, platform, stage, project, application):
+    for code in item_codes:
         try:
             item = platform.catalog.item(code)
         except Exception:  # noqa: BLE001 - an item missing from the catalogue lists no materials
@@ -182,5 +254,69 @@ def checklist(session: Session, platform, project: Project, stage: Stage,
         for m in item.materials:
             entry = needed.setdefault(m.name, Needed(m.name, m.required, upload=uploads.get(m.name)))
             entry.required = entry.required or m.required
+            entry.blocking = entry.blocking or _blocks(item, m, committed)
+            if m.required and item.code in committed:
+                entry.committed = True
+            elif m.required and not m.essential and item.gaps_allowed:
+                entry.tolerable = True
             entry.items.append(item.name)
+            entry.codes.append(item.code)
     return list(needed.values())
+
+
+def _committed(application: dict | None) -> set[str]:
+    signed = (application or {}).get("commitments") or ()
+    return {c for c in signed if isinstance(c, str)} if isinstance(signed, (list, tuple)) else set()
+
+
+def checklist(session: Session, platform, project: Project, stage: Stage,
+              application: dict | None = None, item_codes: list[str] | None = None) -> list[Needed]:
+    """The materials of a stage's items, merged by name (one upload serves them all).
+
+    The items are those the stage's decision picks for ``application`` (the answers typed so
+    far), unless ``item_codes`` names them.
+    """
+    uploads = {m.name: m for m in project_materials(session, project)}
+    if item_codes is None:
+        item_codes = stage_item_codes(session, platform, stage, project, application)
+    return needed_materials(platform, item_codes, uploads, _committed(application))
+
+
+def missing_required(session: Session, platform, project: Project, item_codes: list[str],
+                     application: dict | None) -> list[str]:
+    """The names of the blocking materials not uploaded for these items (empty: complete)."""
+    return [n.name for n in checklist(session, platform, project, None, application, item_codes)
+            if n.blocking and n.upload is None]
+
+
+def eligible_commitments(platform, item_codes: list[str]) -> list[dict]:
+    """The decided items an applicant may sign a commitment for (告知承诺), with the commitment's text."""
+    found = []
+    for code in item_codes:
+        try:
+            item = platform.catalog.item(code)
+        except Exception:  # noqa: BLE001 - not in the catalogue: not signable
+            continue
+        if item.commitment_allowed:
+            found.append({"code": item.code, "name": item.name, "text": commitment_text(item)})
+    return found
+
+
+def commitment_text(item) -> str:
+    """The commitment the applicant signs for an item (告知承诺书), from the catalogue's own wording if it has one."""
+    own = item.details.get("commitment_text") if hasattr(item, "details") else None
+    if isinstance(own, str) and own.strip():
+        return own.strip()
+    return (f"本单位承诺：本项目已符合“{item.name}”的审批条件和标准，所提交的信息真实有效；"
+            f"审批部门当场作出审批决定后，本单位接受主管部门的核查，如不符合承诺，愿承担审批决定被撤销的后果。")
+
+
+def supply(session: Session, platform, actor: User, project: Project, stage: Stage, application: dict,
+           content: bytes, filename: str = "material.pdf") -> list[Material]:
+    """Upload ``content`` as every blocking material the application still lacks (demo and test filings)."""
+    from io import BytesIO
+    stored = []
+    for entry in checklist(session, platform, project, stage, application):
+        if entry.blocking and entry.upload is None:
+            stored.append(store(session, platform, actor, project, entry.name, filename, BytesIO(content)))
+    return stored

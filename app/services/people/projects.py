@@ -22,6 +22,7 @@ from ..timelimits import lights
 from ..timelimits.handlings import STATE_NAMES
 from ..trail import audit
 from ..workflow import instances
+from . import materials
 
 INVESTMENT_TYPES = ("government", "ratification", "filing")
 #: The project-type part (TT) of a project code for each investment type.
@@ -171,8 +172,41 @@ def apply_for_stage(session: Session, platform, actor: User, code: str, stage_ke
     data = with_enterprise_fields(session, platform, project, stage.form, data)
     platform.forms.validate(stage.form, data)
     decisions.check_application(platform, project, stage, data)
-    return instances.start_stage(session, platform, project, stage, data, actor,
-                                 engineering_code=code.strip().upper())
+    instance = instances.start_stage(session, platform, project, stage, data, actor,
+                                     engineering_code=code.strip().upper())
+    decided = [row.item_code for row in decisions.plan_items(session, instance.id)]
+    missing = materials.missing_required(session, platform, project, decided, data)
+    if missing:  # raised inside the caller's transaction: the started instance is rolled back with it
+        raise MissingMaterials(missing)
+    return instance
+
+
+def stage_checklist(session: Session, platform, actor: User, code: str, stage_key: str, data: Any) -> dict:
+    """What a stage application with ``data`` (the answers so far) needs: the items the stage's
+    decision picks, their materials (uploaded or not, blocking or not) and the signable items."""
+    project = visible_project(session, actor, code)
+    if actor.role not in ("applicant", "window", "admin"):
+        raise Forbidden("only the applicant or the window files applications")
+    stage = stage_by_key(stage_key)
+    if stage is None:
+        raise NotFound(f"no stage {stage_key!r}")
+    if not isinstance(data, dict):
+        raise InvalidInput("'data' must be an object with the answers of the stage's form so far")
+    item_codes = materials.stage_item_codes(session, platform, stage, project, data)
+    needed = materials.checklist(session, platform, project, stage, data, item_codes=item_codes)
+    return {"stage": stage.key, "items": item_codes, "materials": [n.as_json() for n in needed],
+            "missing": [n.name for n in needed if n.blocking and n.upload is None],
+            "commitments": materials.eligible_commitments(platform, item_codes)}
+
+
+class MissingMaterials(InvalidInput):
+    """A stage application without every material its decided items require (422, with the list)."""
+
+    def __init__(self, missing: list[str]):
+        super().__init__(f"{len(missing)} required material(s) not uploaded: {', '.join(missing)}",
+                         {"materials": "缺少必交材料：" + "、".join(missing)})
+        self.missing = list(missing)
+        self.extra = {"missing_materials": self.missing}
 
 
 #: Application fields that name the applicant: they come from the filing enterprise's record.

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ...models import HumanTask, ProcessInstance, Project, User
 from ...stages import BY_KEY, STAGES, Stage, merged_into
-from ..people import projects
+from ..people import materials, projects
 from ..workflow import instances
 
 CREDIT_CODE = "91460100MA5T00001L"
@@ -51,6 +51,17 @@ def stage_application(stage: Stage, project: Project, today: dt.date) -> dict[st
                 "actual_floor_area": 55980.0, "quality_acceptance_date": today.isoformat(), **contact}
     return {"water": True, "power": True, "gas": True, "site_address": "海口市龙华区滨海大道88号",
             "water_demand": 320.0, "power_load": 2500.0, "gas_demand": 80.0, **contact}
+
+
+#: A small valid PDF: the demo applicant's file for every material its applications need.
+DEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def supply_materials(session: Session, platform, actor: User, project: Project, stage: Stage,
+                     data: dict[str, Any]) -> list[str]:
+    """Upload a file for every material the application still lacks; returns their names."""
+    return [m.name for m in materials.supply(session, platform, actor, project, stage, data, DEMO_PDF,
+                                             "材料.pdf")]
 
 
 def task_answer(form: str | None, ref: int, today: dt.date, outcome: str | None = None) -> dict[str, Any]:
@@ -130,8 +141,9 @@ def drive_stage(session_scope: Callable, platform, project_code: str, stage: Sta
     with session_scope() as session:
         applicant = session.get(User, applicant_id)
         project = projects.find_project(session, project_code)
-        instance = projects.apply_for_stage(session, platform, applicant, project_code, stage.key,
-                                            stage_application(stage, project, today))
+        data = stage_application(stage, project, today)
+        supply_materials(session, platform, applicant, project, stage, data)
+        instance = projects.apply_for_stage(session, platform, applicant, project_code, stage.key, data)
         instance_id = instance.id
     say(f"{stage.name}: application filed (instance {instance_id})")
     for _ in range(200):

@@ -358,8 +358,9 @@ def run_stage(ctx: Context, session: Session, rng: random.Random, project: Proje
     """File one stage and work it until it ends or the period does; the stage's status then."""
     platform = ctx.platform
     try:
-        instance = projects.apply_for_stage(session, platform, applicant, project.code, stage_key,
-                                            _application(ctx, rng, session, stage_key, project, facts))
+        data = _application(ctx, rng, session, stage_key, project, facts)
+        demo.supply_materials(session, platform, applicant, project, BY_KEY[stage_key], data)
+        instance = projects.apply_for_stage(session, platform, applicant, project.code, stage_key, data)
     except AppError as exc:
         raise RuntimeError(f"{project.code} {stage_key}: {exc.message} {getattr(exc, 'fields', '')}") from exc
     plans = _Plans(ctx, rng)

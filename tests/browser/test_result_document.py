@@ -31,8 +31,9 @@ def _to_the_window(platform) -> tuple[str, int, int]:
         project = projects.create_project(session, platform, applicant, {
             "name": NAME, "division": "460100", "investment_type": "ratification", "flow_type": 3})
         stage = BY_KEY["initiation"]
-        instance = projects.apply_for_stage(session, platform, applicant, project.code, stage.key,
-                                            demo.stage_application(stage, project, platform.now().date()))
+        data = demo.stage_application(stage, project, platform.now().date())
+        demo.supply_materials(session, platform, applicant, project, stage, data)  # a filing lacking one is refused
+        instance = projects.apply_for_stage(session, platform, applicant, project.code, stage.key, data)
         code, instance_id = project.code, instance.id
     for _ in range(60):
         with transaction(platform.sessions, write=False) as session:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pikepdf
 import pypdf
@@ -12,7 +14,7 @@ import pytest
 import zxingcpp
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
@@ -33,8 +35,9 @@ def _project(platform, name="椰林湾综合楼项目") -> tuple[str, int]:
         project = projects.create_project(session, platform, applicant, {
             "name": name, "division": "460100", "investment_type": "ratification", "flow_type": 3})
         stage = BY_KEY["initiation"]
-        instance = projects.apply_for_stage(session, platform, applicant, project.code, stage.key,
-                                            demo.stage_application(stage, project, platform.now().date()))
+        data = demo.stage_application(stage, project, platform.now().date())
+        demo.supply_materials(session, platform, applicant, project, stage, data)  # a filing lacking one is refused
+        instance = projects.apply_for_stage(session, platform, applicant, project.code, stage.key, data)
         return project.code, instance.id
 
 
@@ -85,6 +88,12 @@ def issued_stage(platform):
 
 def _pdf(platform, doc) -> bytes:
     return documents.pdf_of(platform, doc)
+
+
+def validate_pdf_signature(sig, context):
+    """pyHanko's own validation, in a thread of its own (a browser test may leave an event loop running here)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(async_validate_pdf_signature(sig, context))).result()
 
 
 def test_the_result_is_signed_intact_and_trusted_and_a_flipped_byte_breaks_it(platform, issued_stage):

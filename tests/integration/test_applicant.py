@@ -55,6 +55,12 @@ def test_a_filing_missing_a_required_material_is_refused_with_the_list(platform,
     assert "项目申请报告" in error["missing_materials"] and "节能报告" in error["missing_materials"]
     assert "缺少必交材料" in error["fields"]["materials"]
     assert instances_of(platform, code) == 0  # refused: nothing was started
+    with transaction(platform.sessions, write=False) as session:  # nor cached under an id a later one may take
+        url = str(session.get_bind().url)
+        for (db, instance_id), (version, _wf) in list(platform.workflows._entries.items()):
+            if db == url:
+                row = session.get(ProcessInstance, instance_id)
+                assert row is not None and row.version == version, (instance_id, version)
     supplied = supply_materials(platform, code, "initiation", data)
     assert set(error["missing_materials"]) == set(supplied)
     assert "授权委托书及受托人身份证件" not in supplied  # not required
@@ -224,3 +230,16 @@ def test_the_correction_page_shows_its_deadline(platform, client):
     task = open_task(platform, code, "applicant")
     page = pages.text(f"/portal/tasks/{task.id}")
     assert "补正期限" in page and "10 个工作日" in page and 'data-inplace="1"' in page
+
+
+def test_the_stage_form_in_english(platform, client):
+    pages = Pages(client, "applicant1")
+    code = declare(pages)
+    pages.get("/lang/en")
+    page = pages.text(f"/portal/projects/{code}/stages/initiation")
+    assert "Total investment (10,000 yuan)" in page and "总投资（万元）" not in page
+    assert "Uses forest land" in page and "Materials" in page or "material" in page.lower()
+    refused = pages.post(f"/portal/projects/{code}/stages/initiation", form_of(stage1(contact_phone="12345")))
+    html = refused.get_data(as_text=True)
+    assert "Wrong format: 11-digit mainland China mobile number" in html
+    assert "The application was not submitted" in html

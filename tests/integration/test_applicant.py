@@ -135,6 +135,18 @@ def test_upload_in_place_answers_json_and_keeps_versions(platform, client):
     assert "报告二.pdf" in page and "报告.pdf" in page
 
 
+def test_the_api_lists_every_version_of_a_material(platform, login):
+    applicant = login("applicant1")
+    code = applicant.post("/projects", {"name": "椰林湾综合楼项目", "division": "460100",
+                                        "investment_type": "ratification"}).get_json()["code"]
+    for content in (PDF, PDF + b"% v2\n", PDF + b"% v2\n"):  # the same file twice is one version
+        sent = applicant.post(f"/projects/{code}/materials", data={"name": "节能报告", "file": (
+            io.BytesIO(content), "节能报告.pdf")}, content_type="multipart/form-data")
+        assert sent.status_code == 201, sent.get_json()
+    listed = applicant.get(f"/projects/{code}/materials").get_json()["materials"]
+    assert [v["version"] for v in listed[0]["versions"]] == [2, 1]
+
+
 def test_drafts_are_kept_per_stage_and_resumed(platform, client):
     pages = Pages(client, "applicant1")
     code = declare(pages)

@@ -73,9 +73,25 @@ def _display(widget: str, value: Any, prop: Mapping[str, Any]) -> Any:
     return value
 
 
+def _same(text: str, **values) -> str:
+    return text % values if values else text
+
+
+def _worded(translate, text: str) -> str:
+    """A message in the reader's language, part by part (``格式不正确：…`` has two parts)."""
+    if not text or translate is _same:
+        return text
+    return ": ".join(translate(part) for part in text.split("："))
+
+
 def fields(schema: Mapping[str, Any], ui: Mapping[str, Any] | None = None, values: Mapping[str, Any] | None = None,
-           errors: Mapping[str, str] | None = None) -> list[Field]:
-    """The fields of a form in the UI hints' order, with values and error messages."""
+           errors: Mapping[str, str] | None = None, translate=None) -> list[Field]:
+    """The fields of a form in the UI hints' order, with values and error messages.
+
+    ``translate`` (a gettext) words the schema's titles, help and choices and the messages in
+    the reader's language; without it they stay as the schema writes them (Chinese).
+    """
+    t = translate or _same
     ui, values, errors = ui or {}, values or {}, errors or {}
     props = schema.get("properties", {})
     order = [n for n in ui.get("ui:order", []) if n in props] + [n for n in props if n not in ui.get("ui:order", [])]
@@ -84,19 +100,22 @@ def fields(schema: Mapping[str, Any], ui: Mapping[str, Any] | None = None, value
     for name in order:
         prop, hint = props[name], ui.get(name, {})
         widget = _widget(prop, hint)
-        f = Field(name=name, title=prop.get("title", name), widget=widget, required=name in required,
-                  help=hint.get("ui:help") or prop.get("description", ""),
-                  placeholder=hint.get("ui:placeholder", ""), value=_display(widget, values.get(name), prop),
-                  choices=choices_of(prop.get("items", {}) if widget == "checkboxes" else prop),
-                  error=errors.get(name, ""),
+        helptext = hint.get("ui:help") or prop.get("description", "")
+        f = Field(name=name, title=t(prop.get("title", name)), widget=widget, required=name in required,
+                  help=t(helptext) if helptext else "",
+                  placeholder=t(hint["ui:placeholder"]) if hint.get("ui:placeholder") else "",
+                  value=_display(widget, values.get(name), prop),
+                  choices=[(v, t(label)) for v, label in
+                           choices_of(prop.get("items", {}) if widget == "checkboxes" else prop)],
+                  error=_worded(t, errors.get(name, "")),
                   rows=int(hint.get("ui:options", {}).get("rows", 3)))
         if widget == "objects":
             item_props = prop.get("items", {}).get("properties", {})
-            f.columns = [p.get("title", k) for k, p in item_props.items()]
-            f.help = (f.help + " " if f.help else "") + f"每行一项，各部分以“{SEPARATOR}”分隔：" + \
+            f.columns = [t(p.get("title", k)) for k, p in item_props.items()]
+            f.help = (f.help + " " if f.help else "") + t("每行一项，各部分以“%(sep)s”分隔：", sep=SEPARATOR) + \
                 f" {SEPARATOR} ".join(f.columns)
         elif widget == "lines":
-            f.help = (f.help + " " if f.help else "") + "每行填写一项"
+            f.help = (f.help + " " if f.help else "") + t("每行填写一项")
         out.append(f)
     return out
 

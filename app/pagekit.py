@@ -26,7 +26,9 @@ def page_number() -> int:
 def form_fields(form_name: str, values: dict | None = None, errors: dict | None = None) -> list:
     """The fields of a schema form, ready for the ``render_fields`` macro."""
     forms = platform().forms
-    return formrender.fields(forms.schema(form_name), forms.ui_hints(form_name), values, errors)
+    from flask_babel import gettext
+    return formrender.fields(forms.schema(form_name), forms.ui_hints(form_name), values, errors,
+                             translate=gettext if is_english() else None)
 
 
 def read_form(form_name: str) -> tuple[dict[str, Any], dict[str, str]]:

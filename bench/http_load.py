@@ -1,6 +1,8 @@
 """(d) Over HTTP: gunicorn with 2 workers on PostgreSQL, clients driving stage 1.
 
-Each client process declares a project, files stage 1 and completes every task
+Each client process declares a project, files stage 1 (uploading the materials the filing's
+422 lists, as an applicant would; that upload time is left out of the rates, which are about
+completing tasks) and completes every task
 as its lane's officer (finding them through the inbox) until the stage ends,
 then starts the next project.  Four clients measure throughput; one client
 alone measures the latency of a completion request.
@@ -43,6 +45,7 @@ class Client:
     def __init__(self, port: int):
         self.port = port
         self.tokens: dict[str, str] = {}
+        self.upload_seconds = 0.0  # spent uploading the applications' materials (left out of the rates)
 
     def call(self, method: str, path: str, body=None, user: str | None = None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -77,9 +80,11 @@ class Client:
         status, body = self.call("POST", path, {"data": data}, user)
         missing = (body or {}).get("error", {}).get("missing_materials") if status == 422 else None
         if missing:
+            began = time.perf_counter()
             for name in missing:
                 uploaded, answer = self.upload(f"/projects/{code}/materials", name, demo.DEMO_PDF, user)
                 assert uploaded == 201, answer
+            self.upload_seconds += time.perf_counter() - began
             status, body = self.call("POST", path, {"data": data}, user)
         return status, body
 
@@ -125,7 +130,7 @@ def drive_projects(port: int, seconds: float, queue) -> None:
                 latencies.append(time.perf_counter() - start)
                 assert status == 200, body
                 completions += 1
-    queue.put((completions, latencies, time.perf_counter() - began))
+    queue.put((completions, latencies, time.perf_counter() - began - client.upload_seconds))
 
 
 def _free_port() -> int:

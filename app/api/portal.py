@@ -73,7 +73,12 @@ def list_materials(code: str):
     """The project's uploaded materials."""
     with unit_of_work(write=False) as session:
         found = projects.visible_project(session, g.user, code)
-        return jsonify({"materials": [_material_view(m) for m in materials.project_materials(session, found)]})
+        rows = materials.project_materials(session, found)
+        kept = materials.versions_of(session, [m.id for m in rows])  # a replaced file stays listed
+        return jsonify({"materials": [{**_material_view(m), "versions": [
+            {"version": v.version, "sha256": v.sha256, "size": v.size, "content_type": v.content_type,
+             "original_name": v.original_name, "uploaded_at": _iso(v.uploaded_at)} for v in kept[m.id]]}
+            for m in rows]})
 
 
 @bp.post("/projects/<code>/materials")

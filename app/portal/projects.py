@@ -178,8 +178,7 @@ def apply(code: str, key: str):
     if not errors:
         try:
             with unit_of_work() as session:
-                projects.apply_for_stage(session, platform(), g.user, code, key, data)
-                drafts.discard_draft(session, projects.find_project(session, code), stage.key)
+                projects.apply_for_stage(session, platform(), g.user, code, key, data)  # and drops the draft
         except FormValidationError as exc:
             errors = form_errors(stage.form, exc)
         except projects.MissingMaterials as exc:  # refused with the list of what is missing

@@ -49,12 +49,19 @@ def test_a_filing_missing_a_required_material_is_refused_with_the_list(platform,
     code = applicant.post("/projects", {"name": "椰林湾综合楼项目", "division": "460100",
                                         "investment_type": "ratification"}).get_json()["code"]
     data = stage1()
+    cached_before = set(platform.workflows._entries)  # other tests' instances may still be cached
     refused = applicant.post(f"/projects/{code}/stages/initiation/applications", {"data": data})
     assert refused.status_code == 422, refused.get_json()
     error = refused.get_json()["error"]
     assert "项目申请报告" in error["missing_materials"] and "节能报告" in error["missing_materials"]
     assert "缺少必交材料" in error["fields"]["materials"]
     assert instances_of(platform, code) == 0  # refused: nothing was started
+    with transaction(platform.sessions, write=False) as session:  # nor cached under an id a later one may take
+        url = str(session.get_bind().url)
+        for (db, instance_id), (version, _wf) in list(platform.workflows._entries.items()):
+            if db == url and (db, instance_id) not in cached_before:
+                row = session.get(ProcessInstance, instance_id)
+                assert row is not None and row.version == version, (instance_id, version)
     supplied = supply_materials(platform, code, "initiation", data)
     assert set(error["missing_materials"]) == set(supplied)
     assert "授权委托书及受托人身份证件" not in supplied  # not required
@@ -127,6 +134,18 @@ def test_upload_in_place_answers_json_and_keeps_versions(platform, client):
     assert pages.get(f"/portal/projects/{code}/materials/{body['id']}/versions/9").status_code == 404
     page = pages.text(f"/portal/projects/{code}/materials/{body['id']}/history")
     assert "报告二.pdf" in page and "报告.pdf" in page
+
+
+def test_the_api_lists_every_version_of_a_material(platform, login):
+    applicant = login("applicant1")
+    code = applicant.post("/projects", {"name": "椰林湾综合楼项目", "division": "460100",
+                                        "investment_type": "ratification"}).get_json()["code"]
+    for content in (PDF, PDF + b"% v2\n", PDF + b"% v2\n"):  # the same file twice is one version
+        sent = applicant.post(f"/projects/{code}/materials", data={"name": "节能报告", "file": (
+            io.BytesIO(content), "节能报告.pdf")}, content_type="multipart/form-data")
+        assert sent.status_code == 201, sent.get_json()
+    listed = applicant.get(f"/projects/{code}/materials").get_json()["materials"]
+    assert [v["version"] for v in listed[0]["versions"]] == [2, 1]
 
 
 def test_drafts_are_kept_per_stage_and_resumed(platform, client):
@@ -224,3 +243,16 @@ def test_the_correction_page_shows_its_deadline(platform, client):
     task = open_task(platform, code, "applicant")
     page = pages.text(f"/portal/tasks/{task.id}")
     assert "补正期限" in page and "10 个工作日" in page and 'data-inplace="1"' in page
+
+
+def test_the_stage_form_in_english(platform, client):
+    pages = Pages(client, "applicant1")
+    code = declare(pages)
+    pages.get("/lang/en")
+    page = pages.text(f"/portal/projects/{code}/stages/initiation")
+    assert "Total investment (10,000 yuan)" in page and "总投资（万元）" not in page
+    assert "Uses forest land" in page and "Materials" in page or "material" in page.lower()
+    refused = pages.post(f"/portal/projects/{code}/stages/initiation", form_of(stage1(contact_phone="12345")))
+    html = refused.get_data(as_text=True)
+    assert "Wrong format: 11-digit mainland China mobile number" in html
+    assert "The application was not submitted" in html

@@ -22,7 +22,7 @@ from ..timelimits import lights
 from ..timelimits.handlings import STATE_NAMES
 from ..trail import audit
 from ..workflow import instances
-from . import materials
+from . import drafts, materials
 
 INVESTMENT_TYPES = ("government", "ratification", "filing")
 #: The project-type part (TT) of a project code for each investment type.
@@ -177,7 +177,9 @@ def apply_for_stage(session: Session, platform, actor: User, code: str, stage_ke
     decided = [row.item_code for row in decisions.plan_items(session, instance.id)]
     missing = materials.missing_required(session, platform, project, decided, data)
     if missing:  # raised inside the caller's transaction: the started instance is rolled back with it
+        instances.forget(session, platform, instance)  # and its cached workflow with it (ids may be reused)
         raise MissingMaterials(missing)
+    drafts.discard_draft(session, project, stage.key)  # filed: the stage's draft has served
     return instance
 
 

@@ -101,6 +101,11 @@ def save(session: Session, platform: Platform, instance: ProcessInstance, workfl
     platform.workflows.put(_cache_key(session, instance.id), instance.version, workflow)
 
 
+def forget(session: Session, platform: Platform, instance: ProcessInstance) -> None:
+    """Drop the cached workflow of an instance whose transaction is about to roll back (a refused start)."""
+    platform.workflows.take(_cache_key(session, instance.id), instance.version)
+
+
 def start_stage(session: Session, platform: Platform, project: Project, stage: Stage,
                 data: dict[str, Any], actor: User | None, engineering_code: str | None = None) -> ProcessInstance:
     """Start a stage application with its one form (一张表单), filed under a code of any level."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,10 +49,10 @@ def form_errors(form_name: str, exc: FormValidationError) -> dict[str, str]:
 
 def material_response(material) -> Response:
     """The stored file of a material, as a download with its cleaned original name."""
-    path = materials.blob_path(platform(), material)
-    if not path.is_file():
+    data = materials.blob(platform(), material)
+    if data is None:
         abort(404)
-    return send_file(path, mimetype=material.content_type, as_attachment=True,
+    return send_file(io.BytesIO(data), mimetype=material.content_type, as_attachment=True,
                      download_name=materials.typed_name(material.original_name, material.content_type), max_age=0)
 
 
@@ -61,10 +62,10 @@ PREVIEWABLE = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 def material_preview_response(material) -> Response:
     """The stored file shown inline, for PDF and images only (others are downloads)."""
-    path = materials.blob_path(platform(), material)
-    if material.content_type not in PREVIEWABLE or not path.is_file():
+    data = materials.blob(platform(), material) if material.content_type in PREVIEWABLE else None
+    if data is None:
         abort(404)
-    response = send_file(path, mimetype=material.content_type, as_attachment=False,
+    response = send_file(io.BytesIO(data), mimetype=material.content_type, as_attachment=False,
                          download_name=materials.typed_name(material.original_name, material.content_type), max_age=0)
     # shown in a frame of our own page only; the type was judged by the file's first bytes
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

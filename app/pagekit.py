@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, request, send_file, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from engine.errors import FormValidationError
 
 from . import formrender
 from .errors import AppError
 from .i18n import is_english
+from .models import ProcessInstance
 from .services.people import materials, progress, projects
 from .services.workflow import instances, tasks
 from .web import platform, unit_of_work, whole_number
@@ -84,8 +87,13 @@ def diagram_response(session, project, instance_id: int) -> Response:
 
 
 def diagram_marks_response(session, project, instance_id: int) -> Response:
-    """The done and active element ids of one of the project's instances (JSON, for the viewer)."""
-    instance = next((i for i in project.instances if i.id == instance_id), None)
+    """The done and active element ids of one of the project's instances (JSON, for the viewer).
+
+    One statement: the instance row with its marks, not the project's instances and then the marks.
+    """
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id,
+                                                            ProcessInstance.project_id == project.id)
+                              .options(undefer(ProcessInstance.marks)))
     if instance is None:
         abort(404)
     return jsonify(progress.diagram_marks(platform(), instance))

@@ -66,6 +66,8 @@ class Settings:
     # scale-out: how stale a node's copy of a shared table may be, in seconds (holiday calendar; routes,
     # verified tokens); S3-compatible object storage for materials and issued documents (s3://bucket/prefix)
     HOLIDAY_CHECK_SECONDS: float = 1.0
+    DB_PREPARED_STATEMENTS: bool = True  # 0 behind PgBouncer in transaction mode (< 1.21)
+    DB_POOL_SIZE: int = 10  # connections per process (and as many again on overflow)
     CACHE_CHECK_SECONDS: float = 1.0
     STORAGE_URL: str = ""
     STORAGE_ENDPOINT: str = ""  # an S3-compatible server's address (empty: AWS's own)

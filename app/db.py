@@ -17,14 +17,22 @@ from sqlalchemy.orm import Session, sessionmaker
 WRITE = {"sqlite_begin": "IMMEDIATE"}
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine with the platform's connection settings."""
+def make_engine(url: str, prepared_statements: bool = True, pool_size: int = 10, **kwargs) -> Engine:
+    """Create an engine with the platform's connection settings.
+
+    ``prepared_statements=False`` (``HN_DB_PREPARED_STATEMENTS=0``) keeps psycopg from preparing
+    statements on the server: needed behind PgBouncer in transaction pooling before 1.21 (or without
+    ``max_prepared_statements``), where consecutive transactions may run on different server
+    connections.  Nothing else the platform does outlives a transaction on its connection.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
+    if not prepared_statements:
+        kwargs.setdefault("connect_args", {})["prepare_threshold"] = None
     if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("pool_size", pool_size)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_pre_ping", False)  # one round trip less per transaction
         kwargs.setdefault("pool_recycle", 1800)

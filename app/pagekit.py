@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, request, send_file, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from engine.errors import FormValidationError
 
 from . import formrender
 from .errors import AppError
 from .i18n import is_english
+from .models import ProcessInstance
 from .services.people import materials, progress, projects
 from .services.workflow import instances, tasks
 from .web import platform, unit_of_work, whole_number
@@ -50,10 +54,10 @@ def form_errors(form_name: str, exc: FormValidationError) -> dict[str, str]:
 
 def material_response(material) -> Response:
     """The stored file of a material, as a download with its cleaned original name."""
-    path = materials.blob_path(platform(), material)
-    if not path.is_file():
+    data = materials.blob(platform(), material)
+    if data is None:
         abort(404)
-    return send_file(path, mimetype=material.content_type, as_attachment=True,
+    return send_file(io.BytesIO(data), mimetype=material.content_type, as_attachment=True,
                      download_name=materials.typed_name(material.original_name, material.content_type), max_age=0)
 
 
@@ -63,10 +67,10 @@ PREVIEWABLE = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 def material_preview_response(material) -> Response:
     """The stored file shown inline, for PDF and images only (others are downloads)."""
-    path = materials.blob_path(platform(), material)
-    if material.content_type not in PREVIEWABLE or not path.is_file():
+    data = materials.blob(platform(), material) if material.content_type in PREVIEWABLE else None
+    if data is None:
         abort(404)
-    response = send_file(path, mimetype=material.content_type, as_attachment=False,
+    response = send_file(io.BytesIO(data), mimetype=material.content_type, as_attachment=False,
                          download_name=materials.typed_name(material.original_name, material.content_type), max_age=0)
     # shown in a frame of our own page only; the type was judged by the file's first bytes
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
@@ -85,8 +89,13 @@ def diagram_response(session, project, instance_id: int) -> Response:
 
 
 def diagram_marks_response(session, project, instance_id: int) -> Response:
-    """The done and active element ids of one of the project's instances (JSON, for the viewer)."""
-    instance = next((i for i in project.instances if i.id == instance_id), None)
+    """The done and active element ids of one of the project's instances (JSON, for the viewer).
+
+    One statement: the instance row with its marks, not the project's instances and then the marks.
+    """
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id,
+                                                            ProcessInstance.project_id == project.id)
+                              .options(undefer(ProcessInstance.marks)))
     if instance is None:
         abort(404)
     return jsonify(progress.diagram_marks(platform(), instance))

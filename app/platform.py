@@ -58,6 +58,17 @@ class Platform:
         self.runtime = Runtime(self.specs, helpers=self._script_helpers(), data_helpers=data_helpers,
                                clock=lambda: self.clock())
 
+    @property
+    def storage(self):
+        """Uploaded materials and issued documents: ``put(key, bytes, type)`` / ``get(key)`` (``app.storage``)."""
+        settings = self.settings
+        wanted = (settings.STORAGE_URL, settings.STORAGE_ENDPOINT, settings.STORAGE_REGION, settings.UPLOAD_DIR)
+        built = self.__dict__.get("_storage")
+        if built is None or built[0] != wanted:  # built once; again only if the settings change (tests)
+            from .storage import storage_for
+            built = self.__dict__["_storage"] = (wanted, storage_for(settings))
+        return built[1]
+
     def _deployment_files(self, version: int) -> dict[str, bytes]:
         with self.sessions() as session:
             rows = session.scalars(select(DeploymentFile).where(DeploymentFile.version == version))

@@ -37,6 +37,7 @@ class TimerWorker:
         """Claim the due instances (one short transaction)."""
         settings = self.platform.settings
         with transaction(self.platform.sessions) as session:
+            timers.relaxed_commit(session)  # a claim lost in a crash is only claimed again
             return timers.claim_due(session, self.owner, self.platform.now(),
                                     settings.SCHEDULER_CLAIM_SECONDS, settings.SCHEDULER_BATCH)
 

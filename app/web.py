@@ -17,6 +17,7 @@ from . import idempotency
 from .db import transaction
 from .errors import AppError, InvalidInput
 from .platform import Platform
+from .storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,11 @@ def register_errors(app: Flask) -> None:
     def _db_busy(exc: OperationalError):
         log.warning("database busy: %s", exc)
         return error_body(503, "busy", "the database is busy; try again")
+
+    @app.errorhandler(StorageError)
+    def _storage_down(exc: StorageError):
+        log.warning("file storage unavailable: %s", exc)
+        return error_body(503, "storage_unavailable", "the file store is not reachable; try again")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -54,7 +54,8 @@ def subscribe(hooks: Hooks) -> None:
 
 def build_platform(settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Platform:
     """Wire the platform from settings; no database access happens here."""
-    engine = make_engine(settings.DATABASE_URL)
+    engine = make_engine(settings.DATABASE_URL, prepared_statements=settings.DB_PREPARED_STATEMENTS,
+                         pool_size=settings.DB_POOL_SIZE)
     catalog_dir = Path(settings.CATALOG_DIR)
     sessions = make_session_factory(engine)
     platform = Platform(settings=settings, sessions=sessions,

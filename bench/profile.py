@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--cpu", action="store_true",
                         help="cProfile on process CPU time instead (not skewed by a busy machine)")
+    parser.add_argument("--plain", action="store_true",
+                        help="no profiler: the process CPU time and wall time of each completion, and its SQL")
     parser.add_argument("--sort", default="cumulative", help="pstats order with --cpu (cumulative, tottime)")
     parser.add_argument("--sql", action="store_true",
                         help="print the statements of the completions, each with how often it ran per completion")
@@ -69,7 +71,17 @@ def main() -> None:
             last.append(statement.split("\n")[0][:90] + "  <- " + " > ".join(here[-3:]))
 
         event.listen(platform.sessions.kw["bind"], "before_cursor_execute", count)
-        if args.cpu:
+        if args.plain:
+            class _Plain:
+                cpu = 0.0
+
+                def start(self):
+                    self._began = time.process_time()
+
+                def stop(self):
+                    self.cpu += time.process_time() - self._began
+            profiler = _Plain()
+        elif args.cpu:
             import cProfile
             profiler = cProfile.Profile(time.process_time)
             profiler.stop = profiler.disable
@@ -106,11 +118,15 @@ def main() -> None:
                     completions += 1
         print(f"{completions} completions, {busy / completions * 1000:.1f} ms each in-process, "
               f"{sql / completions:.1f} SQL statements each")
+        if args.plain:
+            print(f"CPU {profiler.cpu / completions * 1000:.1f} ms per completion in the web process")
         if args.sql:
             from collections import Counter
             for line, n in Counter(last).most_common():
                 print(f"{n / completions:5.2f}  {line}")
-        if args.cpu:
+        if args.plain:
+            pass
+        elif args.cpu:
             import pstats
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
         else:

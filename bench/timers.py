@@ -171,7 +171,7 @@ def run(report: Report, pg_url: str | None) -> None:
     try:
         rows_project, real_project = _projects(platform)
         report.add(f"timers: one tick claims {DUE:,} due among {PENDING:,} pending (PostgreSQL)",
-                   claim_tick_ms(platform, rows_project), "ms", "<= 50", "median of 5 ticks")
+                   claim_tick_ms(platform, rows_project), "ms", "<= 25", "median of 5 ticks")
         delays = firing_delays(platform, pg_url, real_project)
         report.add(f"timers: firing delay p50 ({REAL} timers, scheduler process)", _percentile(delays, 0.5), "s")
         report.add(f"timers: firing delay p99 ({REAL} timers, scheduler process)", _percentile(delays, 0.99), "s",

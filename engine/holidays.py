@@ -190,6 +190,15 @@ class HolidayTable:
             self._checked = time.monotonic()
             return self._calendar
 
+    def adopt(self, table: dict[str, Any]) -> WorkingCalendar:
+        """Use ``table`` now (an edit inside a transaction that has not committed yet); the next check
+        reads the stored table again, whatever ``stamp()`` says."""
+        overrides, declared = overrides_from_table(table, "holiday table")
+        with self._lock:
+            self._calendar, self._table = WorkingCalendar(overrides, declared), table
+            self._stamp, self._checked = object(), time.monotonic()  # a stamp nothing equals
+            return self._calendar
+
     def table(self) -> dict[str, Any]:
         """The table the calendar was last built from."""
         self.current()

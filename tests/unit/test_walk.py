@@ -162,3 +162,38 @@ def test_a_predicted_branch_is_not_entered(runtimes):
     assert hidden not in stock
     assert workflow.get_tasks(state=TaskState.FUTURE) == stock
     assert workflow.get_tasks(state=TaskState.ANY_MASK) == Workflow.get_tasks(workflow)
+
+
+def stock_json(workflow) -> str:
+    """The state as the stock JSON encoder writes it (what ``dump_state`` wrote before orjson)."""
+    from engine import serializer
+    registry = serializer._SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        return json.dumps(serializer._SERIALIZER.to_dict(workflow), cls=serializer._SERIALIZER._encoder_cls,
+                          ensure_ascii=False, separators=(",", ":"))
+    finally:
+        registry._encoder_mode = False
+
+
+def test_orjson_writes_what_the_stock_encoder_writes(runtimes):
+    """Dates, times, sets and callables in task data come back as the stock encoder leaves them."""
+    import datetime as dt
+
+    ours, _ = runtimes
+    bundle = ours.specs.get("stage_initiation", 1)
+    workflow = ours.start(bundle, {"project": PROJECT, "application": {}, "facts": FACTS})
+    task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+    task.data.update(when=dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC),
+                     span=dt.timedelta(days=2, seconds=5), tags={"a"}, big=2 ** 62, text="审批 ✓", nested={"x": [1.5]})
+    state = ours.dump(workflow)
+    assert json.loads(state) == json.loads(stock_json(workflow))
+    again = ours.load(state, bundle.key).get_task_from_id(task.id).data
+    assert again["when"] == task.data["when"] and again["span"] == task.data["span"] and again["tags"] == ["a"]
+    task.data["huge"] = 2 ** 70  # beyond orjson's integers: written by json instead, the same
+    assert json.loads(ours.dump(workflow)) == json.loads(stock_json(workflow))
+    task.data["day"] = dt.date(2026, 3, 2)  # a type neither knows: both refuse it
+    with pytest.raises(TypeError):
+        stock_json(workflow)
+    with pytest.raises(TypeError):
+        ours.dump(workflow)

@@ -1,4 +1,8 @@
-"""scaleout: the holiday table in the database, cache epochs every node watches
+"""scaleout: the holiday table in the database, cache epochs every node watches, room for HOT updates
+
+On PostgreSQL ``process_instance`` keeps 30% of each page free: a timer claim or
+release and most saves change no indexed column, and with room on the page the
+row's new version stays on it without new index entries (a HOT update).
 
 Revision ID: 0017_scaleout
 Revises: 0001_initial
@@ -33,8 +37,14 @@ def upgrade() -> None:
     )
     op.bulk_insert(sa.table('cache_epoch', sa.column('name', sa.String), sa.column('epoch', sa.BigInteger)),
                    [{'name': name, 'epoch': 0} for name in ('calendar', 'routing', 'tokens')])
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ALTER TABLE process_instance SET (fillfactor = 70)')
+        op.execute('ALTER TABLE human_task SET (fillfactor = 80)')
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ALTER TABLE process_instance RESET (fillfactor)')
+        op.execute('ALTER TABLE human_task RESET (fillfactor)')
     op.drop_table('cache_epoch')
     op.drop_table('calendar_year')

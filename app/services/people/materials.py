@@ -1,21 +1,19 @@
 """Application materials (申请材料): files on disk by sha256, one row per project and name.
 
-The bytes are stored outside the database under ``UPLOAD_DIR/ab/abcdef...``
-(content-addressed: the same file uploaded twice is stored once).  A file is
-written before its row, so a failed transaction leaves at most an unreferenced
-file, never a row without its bytes.  One upload of a material serves every
+The bytes are stored outside the database, in the platform's storage
+(``app.storage``: ``HN_UPLOAD_DIR`` or S3-compatible object storage) under
+``ab/abcdef...`` (content-addressed: the same file uploaded twice is stored once).
+A file is written before its row, so a failed transaction leaves at most an
+unreferenced file, never a row without its bytes.  One upload of a material serves every
 item of the project that lists a material of that name.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -61,19 +59,16 @@ def sniff(head: bytes) -> tuple[str, str] | None:
     return next(((ctype, ext) for magic, ctype, ext in SIGNATURES if head.startswith(magic)), None)
 
 
-def _blob_path(upload_dir: str, digest: str) -> Path:
-    return Path(upload_dir) / digest[:2] / digest
+def blob_key(digest: str) -> str:
+    """The storage key of a material's bytes (by their sha256)."""
+    return f"{digest[:2]}/{digest}"
 
 
-def _write_blob(upload_dir: str, digest: str, content: bytes) -> None:
-    path = _blob_path(upload_dir, digest)
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    with os.fdopen(fd, "wb") as out:
-        out.write(content)
-    os.replace(tmp, path)
+def _write_blob(platform, digest: str, content: bytes, content_type: str) -> None:
+    storage = platform.storage
+    key = blob_key(digest)
+    if not storage.exists(key):
+        storage.put(key, content, content_type)
 
 
 def store(session: Session, platform, actor: User, project: Project, name: str, filename: str,
@@ -92,7 +87,7 @@ def store(session: Session, platform, actor: User, project: Project, name: str, 
     if kind is None:
         raise InvalidInput("文件类型不支持", {"file": f"只接受 {ALLOWED} 文件"})
     digest = hashlib.sha256(content).hexdigest()
-    _write_blob(platform.settings.UPLOAD_DIR, digest, content)
+    _write_blob(platform, digest, content, kind[0])
     row = session.scalar(select(Material).where(Material.project_id == project.id, Material.name == name))
     if row is None:
         row = Material(project_id=project.id, name=name)
@@ -158,9 +153,9 @@ def get_material(session: Session, project: Project, material_id: int) -> Materi
     return row
 
 
-def blob_path(platform, material: Material) -> Path:
-    """Where the bytes of a material are stored."""
-    return _blob_path(platform.settings.UPLOAD_DIR, material.sha256)
+def blob(platform, material: Material) -> bytes | None:
+    """The bytes of a material (None when the store has lost them)."""
+    return platform.storage.get(blob_key(material.sha256))
 
 
 def stage_item_codes(session: Session, platform, stage: Stage, project: Project,

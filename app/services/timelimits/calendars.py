@@ -127,15 +127,14 @@ def put_year(session: Session, platform, user: User, year: int, body: Any) -> di
         session.add(row)
         epochs.bump(session, epochs.CALENDAR, platform.now())  # every node: within HN_HOLIDAY_CHECK_SECONDS
         session.flush()
-        event.listen(session, "after_commit", lambda _: calendar.reload(), once=True)  # this node: at once
+        calendar.adopt(table)  # this transaction (and what it recounts) works on the new table
+        for outcome in ("after_commit", "after_rollback"):  # then this node reads the stored one at once
+            event.listen(session, outcome, lambda _: calendar.reload(), once=True)
     else:
         raise Conflict("this platform's calendar has no editable holiday table")
-    counted_on = HolidayTable(lambda: None, lambda: table).current()  # the new table, before the commit
-    recounted = itemclock.recount(session, platform, dt.date(year, 1, 1), dt.date(year, 12, 31), calendar=counted_on)
+    recounted = itemclock.recount(session, platform, dt.date(year, 1, 1), dt.date(year, 12, 31))  # on the new table
     audit.record(session, platform, "calendar_year_set", actor=user,
                  detail={"year": year, "entry": table["years"][str(year)], "handlings_recounted": recounted})
-    if isinstance(platform.calendar, HolidayTable):
-        return _year_view_of(platform, year, session)
     return year_view(platform, year)
 
 
@@ -146,15 +145,6 @@ def _checked(table: dict[str, Any], year: int, body: Any) -> dict[str, Any]:
         name = getattr(exc, "problem_field", "year")
         raise InvalidInput(exc.message, {name: exc.message}) from exc
     return new_table
-
-
-def _year_view_of(platform, year: int, session: Session) -> dict[str, Any]:
-    """The year's view as this (not yet committed) transaction leaves the table."""
-    table = stored_table(session) or {"years": {}}
-
-    class _InTransaction:
-        calendar = HolidayTable(lambda: None, lambda: table)
-    return year_view(_InTransaction, year)
 
 
 def _instant(text: str) -> dt.datetime:

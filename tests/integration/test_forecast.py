@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from app.db import transaction
 from app.models import ForecastModel, HumanTask, ItemHandling, ProcessInstance, SpecialProcedure
 from app.scheduler import refresh_forecast_model
+from app.services.forecast import candidate, store
 from app.services.forecast import model as learning
-from app.services.forecast import store
 from tests.integration.history_steps import ENDS, generate, wipe
 
 PROJECTS = 40  # a small generated history (~1 minute): enough for the initiation stage
+BASELINE = 30  # the active version's simulated projects the nightly job stores with the model (1,000 live)
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +24,13 @@ def history(backend_platform):
     """A history of 40 projects on PostgreSQL (the forecast reads many rows: one backend suffices)."""
     if backend_platform.settings.DATABASE_URL.startswith("sqlite"):
         pytest.skip("the forecast is exercised on PostgreSQL; the history generator is tested on both")
+    settings = backend_platform.settings
+    kept = settings.FORECAST_BASELINE_PROJECTS, settings.FORECAST_WORKERS
+    settings.FORECAST_BASELINE_PROJECTS, settings.FORECAST_WORKERS = BASELINE, 1  # small and in-process here
     wipe(backend_platform)
     generate(backend_platform, PROJECTS)
     yield backend_platform
+    settings.FORECAST_BASELINE_PROJECTS, settings.FORECAST_WORKERS = kept
     wipe(backend_platform)
     with transaction(backend_platform.sessions) as session:
         session.query(ForecastModel).delete()
@@ -81,6 +86,8 @@ def test_the_nightly_job_stores_a_model_that_pages_read_from_the_cache(history):
         current = store.current(session)
         assert current["until"] == ENDS.isoformat()
         assert store.current(session) is current  # the second read comes from the process cache
+    stored = current["baselines"]["initiation"]
+    assert (stored["n"], stored["seed"], len(stored["days"])) == (BASELINE, 1, BASELINE)
 
 
 # -- the applicant's ETA ---------------------------------------------------------------------------
@@ -249,6 +256,22 @@ def test_a_candidate_is_forecast_against_the_active_version_by_the_engine(candid
     assert sum(stage["histogram"]["new"]) == stage["new"]["ended"]
     again = client.post(f"/api/v1/processes/{removed}/forecast", json={"n": 60, "seed": 5}, headers=api.headers)
     assert again.get_json()["stages"] == body["stages"]  # seeded: reproducible
+
+
+def test_the_stored_baseline_is_exactly_what_a_fresh_simulation_gives(candidates):
+    platform, removed, added = candidates
+    with platform.sessions() as session:
+        model = store.current(session)
+        from app.services.flows.deployments import active_version
+        active = active_version(session)
+    assert model["baselines"]["initiation"]["version"] == active
+    candidate._BASELINES.clear()
+    stored = candidate.forecast(platform, model, removed, active, ["initiation"], BASELINE, 1)
+    candidate._BASELINES.clear()
+    fresh = candidate.forecast(platform, {k: v for k, v in model.items() if k != "baselines"}, removed, active,
+                               ["initiation"], BASELINE, 1)
+    assert stored["stages"] == fresh["stages"]
+    assert candidate.stored_baseline(model, "initiation", active, BASELINE + 1, 1) is None  # another n: simulated
 
 
 def test_elements_new_in_the_candidate_take_the_analysts_figures_and_say_so(candidates):

@@ -355,3 +355,21 @@ def test_the_backtest_learns_before_the_cut_and_scores_the_rest(history):
     assert naive["median"] == naive["p90"] and naive["emd"] >= 0 and fc["emd"] >= 0
     assert stage["simulated_n"] >= 30 * 0.8
     assert "initiation" in backtest.table(result)
+
+
+def test_the_commands_learn_and_backtest(history, tmp_path):
+    from app import create_app
+    runner = create_app(history.settings, platform=history).test_cli_runner()
+    history.clock = lambda: ENDS
+    try:
+        learnt = runner.invoke(args=["forecast", "learn"])
+    finally:
+        from app.platform import system_clock
+        history.clock = system_clock
+    assert learnt.exit_code == 0, learnt.output
+    assert "forecast model" in learnt.output and "stage applications" in learnt.output
+    out = tmp_path / "backtest.json"
+    tested = runner.invoke(args=["forecast", "backtest", "--simulated", "20", "--json", str(out)])
+    assert tested.exit_code == 0, tested.output
+    assert "initiation" in tested.output and "targets: median within ±15 %" in tested.output
+    assert json.loads(out.read_text())["stages"][0]["stage"] == "initiation"

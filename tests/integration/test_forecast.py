@@ -373,3 +373,21 @@ def test_the_commands_learn_and_backtest(history, tmp_path):
     assert tested.exit_code == 0, tested.output
     assert "initiation" in tested.output and "targets: median within ±15 %" in tested.output
     assert json.loads(out.read_text())["stages"][0]["stage"] == "initiation"
+
+
+def test_the_applicants_own_project_page_shows_the_eta(with_model):
+    from app import create_app
+    from app.models import Project, User
+    from tests.integration.webclient import Pages
+    platform, code, at = with_model
+    with transaction(platform.sessions) as session:  # the running project becomes applicant1's enterprise's
+        applicant = session.scalar(select(User).where(User.username == "applicant1"))
+        session.scalar(select(Project).where(Project.code == code)).enterprise_id = applicant.enterprise_id
+    platform.clock = lambda: at
+    try:
+        client = create_app(platform.settings, platform=platform).test_client()
+        page = Pages(client, "applicant1").get(f"/portal/projects/{code}").get_data(as_text=True)
+    finally:
+        from app.platform import system_clock
+        platform.clock = system_clock
+    assert 'class="eta-stage" data-stage="initiation"' in page and "最迟约" in page

@@ -92,6 +92,7 @@ class Settings:
     FORECAST_WINDOW_DAYS: int = 730
     FORECAST_REFRESH_HOUR: int = 2  # local time (Asia/Shanghai), every night
     FORECAST_WORKERS: int = 2  # simulation processes of a forecast (fork)
+    FORECAST_BASELINE_PROJECTS: int = 1000  # the active version's simulated projects stored with the model (0: none)
     NOTIFY_MAX_ATTEMPTS: int = 5
     NOTIFY_RETRY_SECONDS: int = 60  # doubled after each failed attempt
     NOTIFY_CLAIM_SECONDS: int = 120

@@ -199,6 +199,42 @@ def _lint_user_task(task, file, context, lane, has_lanes) -> Iterator[dict]:
             and not properties.get("item_data") and properties.get("review") != PLANNING_REVIEW):
         yield problem("item", file, task, f"部门审查任务（泳道 {lane}）未指定事项 item_code",
                       f"department review in lane {lane!r} names no catalogue item (item_code)")
+    for zh, en in forecast_problems(properties):
+        yield problem("forecast", file, task, zh, en)
+
+
+def forecast_problems(properties: dict[str, str]) -> list[tuple[str, str]]:
+    """What is wrong with a task's forecast figures (``forecast_days``, ``forecast_p90_days``,
+    ``forecast_outcomes``), as (Chinese, English) messages; the analyst's input must parse."""
+    out = []
+    number = {}
+    for name in ("forecast_days", "forecast_p90_days"):
+        raw = properties.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            number[name] = float(raw)
+        except ValueError:
+            number[name] = float("nan")
+        if not (number[name] > 0 and number[name] < 10_000):
+            out.append((f"预测用时 {name}={raw!r} 应为正数（工作日）",
+                        f"{name}={raw!r} must be a positive number of working days"))
+    if "forecast_p90_days" in number and "forecast_days" not in number:
+        out.append(("填写了 forecast_p90_days 但没有 forecast_days",
+                    "forecast_p90_days is given without forecast_days"))
+    elif number.get("forecast_p90_days", float("inf")) < number.get("forecast_days", 0):
+        out.append(("forecast_p90_days 不能小于 forecast_days", "forecast_p90_days cannot be below forecast_days"))
+    raw = properties.get("forecast_outcomes")
+    if raw:
+        try:
+            shares = [float(part.partition(":")[2]) for part in raw.split(",")]
+            names_ok = all(part.partition(":")[0].strip() and ":" in part for part in raw.split(","))
+        except ValueError:
+            shares, names_ok = [], False
+        if not names_ok or not shares or any(not 0 <= v <= 1 for v in shares) or abs(sum(shares) - 1) > 0.01:
+            out.append((f"结论概率 forecast_outcomes={raw!r} 应写成 approve:0.9,correct:0.1（合计为 1）",
+                        f"forecast_outcomes={raw!r} must read like approve:0.9,correct:0.1 (shares adding up to 1)"))
+    return out
 
 
 def _lint_items(process, file, context) -> Iterator[dict]:

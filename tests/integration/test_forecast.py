@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from app.db import transaction
 from app.models import ForecastModel, HumanTask, ItemHandling, ProcessInstance, SpecialProcedure
 from app.scheduler import refresh_forecast_model
+from app.services.forecast import candidate, store
 from app.services.forecast import model as learning
-from app.services.forecast import store
 from tests.integration.history_steps import ENDS, generate, wipe
 
 PROJECTS = 40  # a small generated history (~1 minute): enough for the initiation stage
+BASELINE = 30  # the active version's simulated projects the nightly job stores with the model (1,000 live)
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +24,13 @@ def history(backend_platform):
     """A history of 40 projects on PostgreSQL (the forecast reads many rows: one backend suffices)."""
     if backend_platform.settings.DATABASE_URL.startswith("sqlite"):
         pytest.skip("the forecast is exercised on PostgreSQL; the history generator is tested on both")
+    settings = backend_platform.settings
+    kept = settings.FORECAST_BASELINE_PROJECTS, settings.FORECAST_WORKERS
+    settings.FORECAST_BASELINE_PROJECTS, settings.FORECAST_WORKERS = BASELINE, 1  # small and in-process here
     wipe(backend_platform)
     generate(backend_platform, PROJECTS)
     yield backend_platform
+    settings.FORECAST_BASELINE_PROJECTS, settings.FORECAST_WORKERS = kept
     wipe(backend_platform)
     with transaction(backend_platform.sessions) as session:
         session.query(ForecastModel).delete()
@@ -81,6 +86,8 @@ def test_the_nightly_job_stores_a_model_that_pages_read_from_the_cache(history):
         current = store.current(session)
         assert current["until"] == ENDS.isoformat()
         assert store.current(session) is current  # the second read comes from the process cache
+    stored = current["baselines"]["initiation"]
+    assert (stored["n"], stored["seed"], len(stored["days"])) == (BASELINE, 1, BASELINE)
 
 
 # -- the applicant's ETA ---------------------------------------------------------------------------
@@ -251,6 +258,22 @@ def test_a_candidate_is_forecast_against_the_active_version_by_the_engine(candid
     assert again.get_json()["stages"] == body["stages"]  # seeded: reproducible
 
 
+def test_the_stored_baseline_is_exactly_what_a_fresh_simulation_gives(candidates):
+    platform, removed, added = candidates
+    with platform.sessions() as session:
+        model = store.current(session)
+        from app.services.flows.deployments import active_version
+        active = active_version(session)
+    assert model["baselines"]["initiation"]["version"] == active
+    candidate._BASELINES.clear()
+    stored = candidate.forecast(platform, model, removed, active, ["initiation"], BASELINE, 1)
+    candidate._BASELINES.clear()
+    fresh = candidate.forecast(platform, {k: v for k, v in model.items() if k != "baselines"}, removed, active,
+                               ["initiation"], BASELINE, 1)
+    assert stored["stages"] == fresh["stages"]
+    assert candidate.stored_baseline(model, "initiation", active, BASELINE + 1, 1) is None  # another n: simulated
+
+
 def test_elements_new_in_the_candidate_take_the_analysts_figures_and_say_so(candidates):
     platform, removed, added = candidates
     client, api = _api(platform)
@@ -332,3 +355,39 @@ def test_the_backtest_learns_before_the_cut_and_scores_the_rest(history):
     assert naive["median"] == naive["p90"] and naive["emd"] >= 0 and fc["emd"] >= 0
     assert stage["simulated_n"] >= 30 * 0.8
     assert "initiation" in backtest.table(result)
+
+
+def test_the_commands_learn_and_backtest(history, tmp_path):
+    from app import create_app
+    runner = create_app(history.settings, platform=history).test_cli_runner()
+    history.clock = lambda: ENDS
+    try:
+        learnt = runner.invoke(args=["forecast", "learn"])
+    finally:
+        from app.platform import system_clock
+        history.clock = system_clock
+    assert learnt.exit_code == 0, learnt.output
+    assert "forecast model" in learnt.output and "stage applications" in learnt.output
+    out = tmp_path / "backtest.json"
+    tested = runner.invoke(args=["forecast", "backtest", "--simulated", "20", "--json", str(out)])
+    assert tested.exit_code == 0, tested.output
+    assert "initiation" in tested.output and "targets: median within ±15 %" in tested.output
+    assert json.loads(out.read_text())["stages"][0]["stage"] == "initiation"
+
+
+def test_the_applicants_own_project_page_shows_the_eta(with_model):
+    from app import create_app
+    from app.models import Project, User
+    from tests.integration.webclient import Pages
+    platform, code, at = with_model
+    with transaction(platform.sessions) as session:  # the running project becomes applicant1's enterprise's
+        applicant = session.scalar(select(User).where(User.username == "applicant1"))
+        session.scalar(select(Project).where(Project.code == code)).enterprise_id = applicant.enterprise_id
+    platform.clock = lambda: at
+    try:
+        client = create_app(platform.settings, platform=platform).test_client()
+        page = Pages(client, "applicant1").get(f"/portal/projects/{code}").get_data(as_text=True)
+    finally:
+        from app.platform import system_clock
+        platform.clock = system_clock
+    assert 'class="eta-stage" data-stage="initiation"' in page and "最迟约" in page

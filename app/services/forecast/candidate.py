@@ -149,6 +149,35 @@ def simulate_version(platform, model: dict, stage_key: str, version: int, n: int
     return results  # type: ignore[return-value]
 
 
+def baselines(platform, model: dict, active: int, n: int, seed: int = 1, workers: int = 1) -> dict[str, Any]:
+    """The active version's simulated projects of every stage the model can start, to store with the model.
+
+    The nightly job stores them beside the model, so that the first forecast of a draft
+    simulates the draft alone; they are exactly what ``forecast`` would simulate (same plan,
+    same streams).
+    """
+    out = {}
+    for stage_key, stage in model.get("stages", {}).items():
+        if stage_key not in {s.key for s in STAGES} or not stage.get("starts"):
+            continue
+        results = simulate_version(platform, model, stage_key, active, n, seed, workers,
+                                   plan=_plan(model, stage_key, n, seed))
+        out[stage_key] = {"version": active, "n": n, "seed": seed,
+                          "days": [r.days for r in results],
+                          "end": [r.end_event for r in results], "analyst": [r.analyst for r in results],
+                          "defaulted": [r.defaulted for r in results], "tasks": [r.tasks for r in results]}
+    return out
+
+
+def stored_baseline(model: dict, stage_key: str, active: int, n: int, seed: int) -> list[SimResult] | None:
+    """The stored baseline of a stage when it matches the version, n and seed asked for."""
+    found = (model.get("baselines") or {}).get(stage_key)
+    if not found or (found["version"], found["n"], found["seed"]) != (active, n, seed):
+        return None
+    return [SimResult(*row) for row in zip(found["days"], found["end"], found["analyst"], found["defaulted"],
+                                            found["tasks"], strict=True)]
+
+
 def summary(results: list[SimResult]) -> dict[str, Any]:
     """Median, p90, outcomes and counts of a simulated sample."""
     days = np.array([r.days for r in results if r.days is not None])
@@ -208,7 +237,7 @@ def forecast(platform, model: dict, candidate: int, active: int, stages: list[st
             continue
         plan = _plan(model, stage_key, n, seed)
         baseline = (model.get("until"), model.get("instances"), model.get("task_count"), stage_key, active, n, seed)
-        old = _BASELINES.get(baseline)
+        old = _BASELINES.get(baseline) or stored_baseline(model, stage_key, active, n, seed)
         if old is None:
             old = simulate_version(platform, model, stage_key, active, n, seed, workers, step, plan=plan)
             while len(_BASELINES) >= 8:

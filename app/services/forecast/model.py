@@ -25,7 +25,8 @@ The model is a plain JSON-able dict:
                 and sampled start data (project, application, decision facts) for simulation
 ``arrivals``    per ``stage|flow type|division``: applications per 30 days
 ``load``        per lane role: Spearman correlation of open tasks per officer with handling time,
-                and whether it explains waiting (the simulation then scales times by load)
+                and whether it explains waiting (p < 0.01 and rho > 0.2); reported for analysts —
+                the simulation draws each project's times on their own and does not queue projects
 """
 
 from __future__ import annotations

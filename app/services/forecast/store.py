@@ -1,7 +1,8 @@
 """The newest model in the ``forecast_model`` table, and kept in the process between page views.
 
 ``refresh`` learns the model of the last ``FORECAST_WINDOW_DAYS`` (the
-scheduler calls it nightly) and stores it; ``current`` returns the newest live
+scheduler calls it nightly), simulates the active version's baseline of
+``FORECAST_BASELINE_PROJECTS`` projects per stage and stores both; ``current`` returns the newest live
 model, read from the table at most once per ``RECHECK`` seconds per process,
 so that an ETA on a page costs no more than one small query.
 """
@@ -18,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ...models import ForecastModel
+from ..flows.deployments import active_version
 from . import model as learning
 
 RECHECK = 60.0
@@ -46,6 +48,11 @@ def refresh(session: Session, platform, now: dt.datetime | None = None) -> Forec
     until = now or platform.now()
     days = getattr(platform.settings, "FORECAST_WINDOW_DAYS", 730)
     content = learning.learn(session, platform, until, until - dt.timedelta(days=days))
+    n = getattr(platform.settings, "FORECAST_BASELINE_PROJECTS", 0)
+    if n:  # the active version's simulated projects, so that a draft's first forecast simulates the draft alone
+        from .candidate import baselines
+        content["baselines"] = baselines(platform, content, active_version(session), n,
+                                         workers=platform.settings.FORECAST_WORKERS)
     row = save(session, content)
     forget()
     return row

@@ -28,6 +28,7 @@
     var charts = card.querySelector('#forecast-charts');
     var notes = card.querySelector('#forecast-notes');
     table.textContent = ''; charts.textContent = ''; notes.textContent = '';
+    card.querySelector('#forecast-result').hidden = false;  // before the charts: they measure their box
     if (!result.stages.length) {
       notes.textContent = T('该版本各阶段流程与启用版本相同：无须预测');
     }
@@ -73,7 +74,6 @@
         notes.appendChild(p);
       });
     });
-    card.querySelector('#forecast-result').hidden = false;
   }
 
   async function poll(url, bar, label) {

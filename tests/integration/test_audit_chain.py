@@ -162,3 +162,22 @@ def test_eight_threads_leave_one_linear_chain(platform):
     with transaction(platform.sessions, write=False) as session:
         seqs = session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).all()
     assert seqs == list(range(1, 161))
+
+
+def test_the_project_history_marks_each_event_verified_or_not(platform):
+    from app.models import Project, User
+    from app.services.people import progress, projects
+    with transaction(platform.sessions) as session:
+        applicant = session.scalar(select(User).where(User.username == "applicant1"))
+        code = projects.create_project(session, platform, applicant, {
+            "name": "留痕校验项目", "division": "460100", "investment_type": "ratification"}).code
+        for i in range(3):
+            audit.record(session, platform, "note", project_code=code, detail={"i": i})
+    with transaction(platform.sessions, write=False) as session:
+        events = progress.history(session, session.scalar(select(Project).where(Project.code == code)))
+    assert len(events) == 4 and all(e["verified"] for e in events)
+    target = events[1]["seq"]
+    _tamper(platform, "UPDATE audit_event SET detail = '{\"i\": 9}' WHERE seq = :s", s=target)
+    with transaction(platform.sessions, write=False) as session:
+        events = progress.history(session, session.scalar(select(Project).where(Project.code == code)))
+    assert [e["seq"] for e in events if not e["verified"]] == [target]

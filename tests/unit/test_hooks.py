@@ -8,6 +8,7 @@ from app.services.catalogue import decisions
 from app.services.intermediary import contracts
 from app.services.notify import messages as notify_messages
 from app.services.planning import generation
+from app.services.seal import documents as seal_documents
 from app.services.timelimits import handlings, supervision
 from app.wiring import build_platform
 
@@ -52,5 +53,6 @@ def test_the_platform_is_wired_with_every_domain_subscriber(tmp_path):
     assert platform.hooks.subscribers("task_completed") == [handlings.on_task_completed,
                                                             supervision.on_task_completed,
                                                             generation.on_task_completed,
-                                                            contracts.on_task_completed]
+                                                            contracts.on_task_completed,
+                                                            seal_documents.on_task_completed]  # issue 10
     assert {"deadline", "deadline_warning"} <= set(platform.runtime.script_engine.environment.data_helpers)

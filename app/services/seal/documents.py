@@ -43,7 +43,7 @@ from ...stages import BY_KEY
 from ..catalogue.decisions import plan_items
 from ..trail import audit
 from . import files, render, sign
-from .verify import verification_url
+from .verify import STATUS_NAMES, verification_url
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,6 @@ RESULT_TASK, REFUSAL_TASK = "window_issue", "window_refusal_notice"
 DECISION_STATES = {11: "approve", 12: "gaps", 13: "refuse"}
 REVOKED_STATE = 15  # BLZT 撤销
 KIND_NAMES = {"result": "统一出件", "refusal": "不予许可决定书", "item": "审批决定书"}
-STATUS_NAMES = {"pending": "正在出件", "issued": "有效", "revoked": "已撤销", "superseded": "已变更",
-                "failed": "出件失败"}
 
 
 def canonical(facts: dict[str, Any]) -> str:

@@ -23,6 +23,9 @@ from ...models import IssuedDocument
 from ..security.keys import secret_key
 from . import sign
 
+#: The statuses of an issued document as the public reads them.
+STATUS_NAMES = {"pending": "正在出件", "issued": "有效", "revoked": "已撤销", "superseded": "已变更",
+                "failed": "出件失败"}
 NOT_FOUND = "no document matches this certificate id and check code（证照编号或核验码不正确，未找到对应证照）"
 
 
@@ -74,7 +77,6 @@ class PublicView:
     sha256: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        from .documents import STATUS_NAMES
         keep = ("project_code", "project_name", "engineering_code", "applicant", "credit_code", "stage_name",
                 "unit", "date", "items", "reason", "item_code")
         return {"id": self.cert_id, "status": self.status, "status_name": STATUS_NAMES.get(self.status, self.status),

@@ -7,7 +7,7 @@ export FLASK_APP := app
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test bench lint check demo-run clean
+.PHONY: install run test bench lint check demo-run clean fonts
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,13 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/*.po)
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
-install: $(STAMP) $(VENDOR_STAMP) $(CATALOGS)
+# The signed result PDFs (seal) embed Debian's Noto CJK fonts; CI installs them with Chromium (.ci/run).
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
+
+fonts:
+	@test -f $(CJK_FONT) || echo 'make install: warning: $(CJK_FONT) is missing, so no result PDF can be issued; install it with `apt-get install fonts-noto-cjk`' >&2
+
+install: $(STAMP) $(VENDOR_STAMP) $(CATALOGS) fonts
 
 run: install
 	$(BIN)/flask init-db

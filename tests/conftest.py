@@ -132,11 +132,16 @@ def platform(backend_platform):
     """The backend's platform, with every project-related row removed after the test."""
     yield backend_platform
     with transaction(backend_platform.sessions) as session:
-        if session.get_bind().dialect.name == "postgresql":  # the audit table refuses DELETE but to a superuser
-            session.execute(text("SET LOCAL session_replication_role = replica"))
-        for model in MUTABLE:
-            session.execute(delete(model))
-        session.execute(update(AuditHead).values(seq=0, hash="0" * 64))  # the chain starts again
+        wipe_project_rows(session)
+
+
+def wipe_project_rows(session) -> None:
+    """Delete every project-related row; the audit chain starts again (PostgreSQL: as its superuser)."""
+    if session.get_bind().dialect.name == "postgresql":  # the audit table refuses DELETE but to a superuser
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+    for model in MUTABLE:
+        session.execute(delete(model))
+    session.execute(update(AuditHead).values(seq=0, hash="0" * 64))
 
 
 @pytest.fixture

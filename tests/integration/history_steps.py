@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from app.db import transaction
 from app.models import Enterprise, User
 from app.services.provisioning import history_run
-from tests.conftest import MUTABLE
+from tests.conftest import wipe_project_rows
 
 #: The instant the test histories end (a fixed day, so that runs compare).
 ENDS = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
@@ -32,8 +32,7 @@ def generate(platform, projects: int, seed: int = 2019, limit: int | None = None
 def wipe(platform) -> None:
     """Every project row, the run, and the accounts and enterprises the run created."""
     with transaction(platform.sessions) as session:
-        for model in MUTABLE:
-            session.execute(delete(model))
+        wipe_project_rows(session)  # the audit chain too (its table refuses DELETE on PostgreSQL)
         generated = select(User.enterprise_id).where(User.username.startswith(history_run.APPLICANT_PREFIX))
         enterprises = list(session.scalars(generated))
         session.execute(delete(User).where(User.username.startswith("hist_")))

@@ -162,3 +162,56 @@ def test_eight_threads_leave_one_linear_chain(platform):
     with transaction(platform.sessions, write=False) as session:
         seqs = session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).all()
     assert seqs == list(range(1, 161))
+
+
+def test_the_project_history_marks_each_event_verified_or_not(platform):
+    from app.models import Project, User
+    from app.services.people import progress, projects
+    with transaction(platform.sessions) as session:
+        applicant = session.scalar(select(User).where(User.username == "applicant1"))
+        code = projects.create_project(session, platform, applicant, {
+            "name": "留痕校验项目", "division": "460100", "investment_type": "ratification"}).code
+        for i in range(3):
+            audit.record(session, platform, "note", project_code=code, detail={"i": i})
+    with transaction(platform.sessions, write=False) as session:
+        events = progress.history(session, session.scalar(select(Project).where(Project.code == code)))
+    assert len(events) == 4 and all(e["verified"] for e in events)
+    target = events[1]["seq"]
+    _tamper(platform, "UPDATE audit_event SET detail = '{\"i\": 9}' WHERE seq = :s", s=target)
+    with transaction(platform.sessions, write=False) as session:
+        events = progress.history(session, session.scalar(select(Project).where(Project.code == code)))
+    assert [e["seq"] for e in events if not e["verified"]] == [target]
+
+
+def test_the_head_is_taken_at_commit_so_writers_locking_rows_never_deadlock_on_it(platform):
+    """T1 records, then waits for a row T2 holds while T2 records too: both commit, one chain."""
+    from app.models import Unit
+    with transaction(platform.sessions) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("row locks between concurrent writers: PostgreSQL")
+        unit_id = session.scalar(select(Unit.id).order_by(Unit.id).limit(1))
+    t2_holds, t2_recorded, errors = threading.Event(), threading.Event(), []
+
+    def second() -> None:
+        try:
+            with transaction(platform.sessions) as session:
+                session.execute(select(Unit).where(Unit.id == unit_id).with_for_update())
+                t2_holds.set()
+                audit.record(session, platform, "second", project_code="T2")
+                session.flush()
+                t2_recorded.set()
+                threading.Event().wait(0.5)  # T1 is now waiting for the unit row
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    with transaction(platform.sessions) as session:
+        audit.record(session, platform, "first", project_code="T1")
+        session.flush()
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert t2_holds.wait(10) and t2_recorded.wait(10)
+        session.execute(select(Unit).where(Unit.id == unit_id).with_for_update())  # waits for T2's commit
+    worker.join(10)
+    assert errors == []
+    report = _verify(platform)
+    assert report.ok and report.rows == 2

@@ -181,7 +181,8 @@ def test_a_supervisor_on_the_task_page_sees_but_cannot_act(world, app, client):
     review = world[("review", "own")]
     page = pages.text(f"/officer/tasks/{review.id}")
     assert 'id="task-form"' not in page and "启动特别程序" not in page and "officer.claim" not in page
-    refused = pages.post(f"/officer/tasks/{review.id}", {"outcome": "approve"})
+    refused = pages.post(f"/officer/tasks/{review.id}", {"outcome": "approve", "result_number": "琼批2026-1",
+                                                         "decision_date": "2026-12-01"})
     assert refused.status_code == 302
     assert "办理失败" in pages.text(f"/officer/tasks/{review.id}")
     special = pages.post(f"/officer/tasks/{review.id}/special-procedures",

@@ -196,7 +196,7 @@ def test_the_applicant_waits_then_downloads_the_signed_pdf(platform, client):
     _advance(platform, instance_id)
     pages = Pages(client, "applicant1")
     waiting = pages.get(f"/portal/projects/{code}/results/{instance_id}").get_data(as_text=True)
-    assert "正在出件" in waiting and 'data-download="pdf"' not in waiting
+    assert "正在签章出件" in waiting and 'data-download="pdf"' not in waiting
     SealWorker(platform).tick()
     ready = pages.get(f"/portal/projects/{code}/results/{instance_id}").get_data(as_text=True)
     assert 'data-download="pdf"' in ready

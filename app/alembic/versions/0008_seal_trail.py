@@ -23,6 +23,15 @@ GENESIS = "0" * 64
 GUARD = """
 CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
 BEGIN
+  -- the one update allowed: giving a new row its place in the chain, once (trail/audit.py, at commit)
+  IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND OLD.row_hash IS NULL AND NEW.seq IS NOT NULL
+     AND NEW.id = OLD.id AND NEW.at = OLD.at AND NEW.kind = OLD.kind AND NEW.detail = OLD.detail
+     AND NEW.actor_id IS NOT DISTINCT FROM OLD.actor_id
+     AND NEW.project_code IS NOT DISTINCT FROM OLD.project_code
+     AND NEW.engineering_code IS NOT DISTINCT FROM OLD.engineering_code
+     AND NEW.instance_id IS NOT DISTINCT FROM OLD.instance_id THEN
+    RETURN NEW;
+  END IF;
   RAISE EXCEPTION 'audit_event is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql

@@ -102,7 +102,7 @@ def decided_items(session: Session, platform, instance: ProcessInstance) -> list
     """Every item the stage's decision chose, with the department's outcome, number and date."""
     decisions: dict[str, dict] = {}
     for detail in session.scalars(select(AuditEvent.detail).where(
-            AuditEvent.instance_id == instance.id, AuditEvent.kind == "item_decided").order_by(AuditEvent.seq)):
+            AuditEvent.instance_id == instance.id, AuditEvent.kind == "item_decided").order_by(AuditEvent.id)):
         try:
             value = json.loads(detail)
         except ValueError:

@@ -23,6 +23,7 @@ from ...models import IssuedDocument
 from ..security.keys import secret_key
 from . import sign
 
+#: The statuses of an issued document as the public reads them.
 STATUS_NAMES = {"pending": "正在出件", "issued": "有效", "revoked": "已撤销", "superseded": "已变更",
                 "failed": "出件失败"}
 NOT_FOUND = "no document matches this certificate id and check code（证照编号或核验码不正确，未找到对应证照）"

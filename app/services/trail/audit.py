@@ -5,7 +5,9 @@ never follow the same one), ``canonical`` (the exact JSON text that was hashed, 
 re-serialised) and ``row_hash = SHA-256(prev_hash ‖ canonical)``.  A writer takes the chain head
 (``audit_head``, one row) with ``SELECT … FOR UPDATE`` inside the business transaction; on SQLite
 every writing transaction already holds the database's write lock (``BEGIN IMMEDIATE``).  So
-concurrent writers queue on the head and the chain stays linear.  On PostgreSQL a trigger refuses
+concurrent writers queue on the head and the chain stays linear.  The head is taken at the
+commit, as the transaction's last lock (``_chain``), so it is held for milliseconds and cannot
+close a deadlock with the rows the transaction locked before.  On PostgreSQL a trigger refuses
 UPDATE, DELETE and TRUNCATE of ``audit_event`` (migration ``0008_seal_trail``).
 
 ``verify_chain`` streams the rows by ``seq`` and names the first break; a signed checkpoint
@@ -21,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -47,48 +50,66 @@ def chain_hash(prev_hash: str, canonical_text: str) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_text.encode("utf-8")).hexdigest()
 
 
-def _head(session: Session) -> AuditHead:
-    """The chain head, locked for the rest of the transaction (read fresh once per transaction)."""
-    transaction = session.get_transaction()
-    cached = session.info.get("audit_head")
-    if cached is not None and cached[0] is transaction:
-        return cached[1]
-    head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-                           .execution_options(populate_existing=True, autoflush=False)).one_or_none()
-    if head is None:  # a database made without the migration's head row (should not happen)
-        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
-        session.add(head)
-    session.info["audit_head"] = (transaction, head)
-    return head
+_UNCHAINED = "audit_unchained"
 
 
 def record(session: Session, platform, kind: str, actor: User | None = None,
            instance: ProcessInstance | None = None, project_code: str | None = None,
            detail: dict[str, Any] | None = None, engineering_code: str | None = None) -> AuditEvent:
-    """Append one audit event to the chain, in the caller's transaction.
+    """Append one audit event in the caller's transaction; it joins the chain when that commits.
 
     ``engineering_code`` is the level 1-3 code (三级工程码) the event concerns; by
-    default the code the instance's application was filed under.
+    default the code the instance's application was filed under.  The row is inserted at once
+    (the transaction's own queries see it); its place in the chain is given by ``_chain`` just
+    before the commit.
     """
     if instance is not None and project_code is None:
         project_code = instance.project.code
     if instance is not None and engineering_code is None:
         engineering_code = instance.engineering_code
-    engineering_code = engineering_code or project_code
-    at = platform.now()
-    text = json.dumps(detail or {}, ensure_ascii=False, default=str)
-    actor_id = actor.id if actor else None
-    instance_id = instance.id if instance else None
-    head = _head(session)
-    seq = head.seq + 1
-    body = canonical(seq, at, actor_id, project_code, engineering_code, instance_id, kind, text)
-    digest = chain_hash(head.hash, body)
-    event = AuditEvent(at=at, actor_id=actor_id, project_code=project_code, engineering_code=engineering_code,
-                       instance_id=instance_id, kind=kind, detail=text,
-                       seq=seq, prev_hash=head.hash, row_hash=digest, canonical=body)
-    head.seq, head.hash = seq, digest
+    event = AuditEvent(at=platform.now(), actor_id=actor.id if actor else None, project_code=project_code,
+                       engineering_code=engineering_code or project_code,
+                       instance_id=instance.id if instance else None, kind=kind,
+                       detail=json.dumps(detail or {}, ensure_ascii=False, default=str))
     session.add(event)
+    transaction = session.get_transaction()
+    waiting = session.info.get(_UNCHAINED)
+    if waiting is None or waiting[0] is not transaction:
+        waiting = session.info[_UNCHAINED] = (transaction, [])
+    waiting[1].append(event)
     return event
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _chain(session: Session) -> None:
+    """Give the transaction's new events their places: lock the head, hash them in order, move it.
+
+    The head is the last lock a writing transaction takes and it is held only while the commit
+    finishes, so writers queue on it briefly and never deadlock on it (every other lock is
+    already theirs).  ``seq`` and ``prev_hash`` are unique: a fork cannot be stored even by a
+    path that skipped the lock.  An event of a rolled-back savepoint is no longer in the session
+    and takes no place.
+    """
+    waiting = session.info.pop(_UNCHAINED, None)
+    if not waiting or waiting[0] is not session.get_transaction():
+        return
+    events = [e for e in waiting[1] if e in session]
+    if not events:
+        return
+    session.flush()
+    head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+                           .execution_options(populate_existing=True)).one_or_none()
+    if head is None:  # a database made without the migration's head row
+        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
+        session.add(head)
+    seq, prev = head.seq, head.hash
+    for e in events:
+        seq += 1
+        body = canonical(seq, e.at, e.actor_id, e.project_code, e.engineering_code, e.instance_id, e.kind, e.detail)
+        digest = chain_hash(prev, body)
+        e.seq, e.prev_hash, e.row_hash, e.canonical = seq, prev, digest, body
+        prev = digest
+    head.seq, head.hash = seq, prev
 
 
 # -- verification -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.conftest import _build, _drop_schema, _postgres_schema_url
+from tests.conftest import _build, _drop_schema, _postgres_schema_url, supply_materials
 
 from .nodes import Node
 
@@ -25,14 +25,15 @@ BOUND = 0.5
 def nodes():
     url, schema = _postgres_schema_url()
     platform = _build(url)
-    platform.sessions.kw["bind"].dispose()
     settings = dict(CACHE_CHECK_SECONDS=BOUND, HOLIDAY_CHECK_SECONDS=BOUND, PASSWORD_HASH_FAST=1)
     first, second = Node(url, **settings), Node(url, **settings)
+    first.platform = second.platform = platform  # the tests' own access to the same database
     try:
         yield first, second
     finally:
         first.stop()
         second.stop()
+        platform.sessions.kw["bind"].dispose()
         _drop_schema(schema)
 
 
@@ -66,6 +67,7 @@ def file_stage_one(node: Node, applicant: str) -> dict:
                                                       "investment_type": Project.investment_type}, token=applicant)
     assert status == 201, project
     data = demo.stage_application(BY_KEY["initiation"], Project, dt.date.today())
+    supply_materials(node.platform, project["code"], "initiation", data)  # a filing lacking one is refused
     status, body = node.call("POST", f"/projects/{project['code']}/stages/initiation/applications",
                              {"data": data}, token=applicant)
     assert status == 201, body

@@ -7,14 +7,16 @@ upgrade); on PostgreSQL instance rows are locked with ``SELECT ... FOR UPDATE``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
+T = TypeVar("T")
 
 
 def make_engine(url: str, prepared_statements: bool = True, pool_size: int = 10, **kwargs) -> Engine:
@@ -65,6 +67,42 @@ def is_sqlite(session_or_engine) -> bool:
 def make_session_factory(engine: Engine) -> sessionmaker:
     """A session factory whose objects stay usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+#: ``Session.info`` key of the lookups remembered for the current transaction (``remembered``).
+MEMO = "hn_memo"
+
+
+def remembered(session: Session, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``'s answer for ``key``, computed once per transaction of ``session``.
+
+    For lookups a unit of work repeats whose answer it does not change itself (the accounts
+    a notification goes to, say): the memo ends with the transaction, committed or rolled
+    back, so the next one reads the database afresh.
+    """
+    memo = session.info.setdefault(MEMO, {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def forget_remembered(session: Session, prefix: str | None = None) -> None:
+    """Drop the transaction's memo (only the keys that start with ``prefix``, if given)."""
+    memo = session.info.get(MEMO)
+    if memo:
+        if prefix is None:
+            memo.clear()
+        else:
+            for key in [k for k in memo if k and k[0] == prefix]:
+                del memo[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_memo(session: Session, transaction) -> None:
+    # the outermost transaction or a savepoint (what it rolled back is never remembered); not the
+    # inner transaction every flush opens
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(MEMO, None)
 
 
 @contextmanager

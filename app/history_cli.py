@@ -21,8 +21,8 @@ from sqlalchemy import text
 
 from .db import transaction
 from .services.provisioning import history_run
-from .services.timelimits import itemclock
 from .services.provisioning.history import SEED_PROJECTS
+from .services.timelimits import itemclock
 
 
 def _scope_for(platform):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from engine.catalog import CatalogError
 from engine.decisions import CONNECTIONS, completed_answer, decided_items, facts
 
+from ...db import MEMO, remembered
 from ...errors import InvalidInput
 from ...models import ProcessInstance, Project, StageItem, StagePlan
 from ...stages import BY_KEY, VERIFICATION_STAGE, Stage, merged_into
@@ -136,18 +137,19 @@ def _record_plan(session: Session, platform, instance: ProcessInstance, workflow
                      facts=json.dumps(workflow.task_tree.data.get("facts", {}), ensure_ascii=False),
                      decided_at=platform.now())
     session.add(plan)
-    for position, entry in enumerate(decided):
-        session.add(StageItem(instance_id=instance.id, project_id=instance.project_id, item_code=entry["code"],
-                              role=entry["role"], mode="commitment" if entry.get("commitment") else "review",
-                              position=position))
+    items = [StageItem(instance_id=instance.id, project_id=instance.project_id, item_code=entry["code"],
+                       role=entry["role"], mode="commitment" if entry.get("commitment") else "review",
+                       position=position) for position, entry in enumerate(decided)]
+    session.add_all(items)
     session.flush()
+    session.info.setdefault(MEMO, {})[("plan_items", instance.id)] = items
     return plan
 
 
 def plan_items(session: Session, instance_id: int) -> list[StageItem]:
-    """The decided items of an instance, in decision order."""
-    return list(session.scalars(select(StageItem).where(StageItem.instance_id == instance_id)
-                                .order_by(StageItem.position)))
+    """The decided items of an instance, in decision order (read once per transaction: they never change)."""
+    return list(remembered(session, ("plan_items", instance_id), lambda: list(session.scalars(
+        select(StageItem).where(StageItem.instance_id == instance_id).order_by(StageItem.position)))))
 
 
 def stage_plans(session: Session, platform, project: Project) -> dict[str, list[dict]]:

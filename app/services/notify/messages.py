@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ...db import remembered
 from ...errors import InvalidInput, NotFound
 from ...models import HumanTask, ItemHandling, Notification, OutboxMessage, ProcessInstance, User, UserContact
 from ...stages import BY_KEY
@@ -33,9 +34,9 @@ def officers_of(session: Session, unit_id: int | None, lane: str | None, supervi
     if unit_id is None:
         return []
     roles = ("supervisor",) if supervisors else ("window", "officer")
-    found = session.execute(select(User, UserContact).outerjoin(UserContact, UserContact.user_id == User.id)
-                            .where(User.unit_id == unit_id, User.active.is_(True), User.role.in_(roles))
-                            .order_by(User.id)).all()
+    found = remembered(session, ("officers", unit_id, roles), lambda: session.execute(
+        select(User, UserContact).outerjoin(UserContact, UserContact.user_id == User.id)
+        .where(User.unit_id == unit_id, User.active.is_(True), User.role.in_(roles)).order_by(User.id)).all())
     users = [u for u, _ in found if supervisors or not u.lanes or lane in u.lanes]
     if contacts is not None:
         contacts.update({u.id: contact for u, contact in found})
@@ -46,8 +47,9 @@ def applicants_of(session: Session, enterprise_id: int | None) -> list[User]:
     """The active applicant accounts of an enterprise."""
     if enterprise_id is None:
         return []
-    return list(session.scalars(select(User).where(User.enterprise_id == enterprise_id, User.active.is_(True),
-                                                   User.role == "applicant").order_by(User.id)))
+    return remembered(session, ("applicants", enterprise_id), lambda: list(session.scalars(
+        select(User).where(User.enterprise_id == enterprise_id, User.active.is_(True), User.role == "applicant")
+        .order_by(User.id))))
 
 
 def notify(session: Session, platform, users: Iterable[User], kind: str, params: dict[str, Any],

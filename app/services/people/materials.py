@@ -74,48 +74,76 @@ def _write_blob(platform, digest: str, content: bytes, content_type: str) -> Non
 def store(session: Session, platform, actor: User, project: Project, name: str, filename: str,
           stream: BinaryIO) -> Material:
     """Check and store one uploaded material, replacing an earlier file of the same name."""
-    name = clean_name_text(name or "")
-    if not 1 <= len(name) <= 200:
-        raise InvalidInput("请选择材料名称", {"name": "材料名称为1至200字"})
+    return store_many(session, platform, actor, project, [(name, filename, stream)])[0]
+
+
+def store_many(session: Session, platform, actor: User, project: Project,
+               uploads: list[tuple[str, str, BinaryIO]]) -> list[Material]:
+    """Check and store several materials ``(name, filename, stream)`` at once, in a few statements.
+
+    Every file is checked before anything is written: one bad file refuses them all.
+    """
     limit = platform.settings.MAX_UPLOAD_BYTES
-    content = stream.read(limit + 1)
-    if not content:
-        raise InvalidInput("文件为空", {"file": "请选择要上传的文件"})
-    if len(content) > limit:
-        raise InvalidInput("文件过大", {"file": f"单个文件不超过 {limit // (1024 * 1024)} MB"})
-    kind = sniff(content[:16])
-    if kind is None:
-        raise InvalidInput("文件类型不支持", {"file": f"只接受 {ALLOWED} 文件"})
-    digest = hashlib.sha256(content).hexdigest()
-    _write_blob(platform, digest, content, kind[0])
-    row = session.scalar(select(Material).where(Material.project_id == project.id, Material.name == name))
-    if row is None:
-        row = Material(project_id=project.id, name=name)
-        session.add(row)
-    row.sha256, row.size, row.content_type = digest, len(content), kind[0]
-    row.original_name = typed_name(filename, kind[0])  # the detected type's extension, not the sender's
-    row.uploaded_by, row.uploaded_at = actor.id, platform.now()
+    checked = []
+    for name, filename, stream in uploads:
+        name = clean_name_text(name or "")
+        if not 1 <= len(name) <= 200:
+            raise InvalidInput("请选择材料名称", {"name": "材料名称为1至200字"})
+        content = stream.read(limit + 1)
+        if not content:
+            raise InvalidInput("文件为空", {"file": "请选择要上传的文件"})
+        if len(content) > limit:
+            raise InvalidInput("文件过大", {"file": f"单个文件不超过 {limit // (1024 * 1024)} MB"})
+        kind = sniff(content[:16])
+        if kind is None:
+            raise InvalidInput("文件类型不支持", {"file": f"只接受 {ALLOWED} 文件"})
+        checked.append((name, filename, content, kind[0], hashlib.sha256(content).hexdigest()))
+    written = set()
+    for _, _, content, content_type, digest in checked:
+        if digest not in written:
+            _write_blob(platform, digest, content, content_type)
+            written.add(digest)
+    names = [name for name, *_ in checked]
+    rows = {row.name: row for row in session.scalars(select(Material).where(
+        Material.project_id == project.id, Material.name.in_(names)))}
+    stored = []
+    for name, filename, content, content_type, digest in checked:
+        row = rows.get(name)
+        if row is None:
+            row = rows[name] = Material(project_id=project.id, name=name)
+            session.add(row)
+        row.sha256, row.size, row.content_type = digest, len(content), content_type
+        row.original_name = typed_name(filename, content_type)  # the detected type's extension, not the sender's
+        row.uploaded_by, row.uploaded_at = actor.id, platform.now()
+        if row not in stored:  # a name given twice: its last file is the one kept
+            stored.append(row)
     session.flush()
-    _add_version(session, row)
-    audit.record(session, platform, "material_uploaded", actor=actor, project_code=project.code,
-                 detail={"name": name, "sha256": digest, "size": len(content)})
-    return row
+    _add_versions(session, stored)
+    for row in stored:
+        audit.record(session, platform, "material_uploaded", actor=actor, project_code=project.code,
+                     detail={"name": row.name, "sha256": row.sha256, "size": row.size})
+    return stored
 
 
-def _add_version(session: Session, row: Material) -> MaterialVersion:
-    """Keep the file just stored as the material's next version (a replaced file stays downloadable)."""
-    latest = session.scalar(select(MaterialVersion).where(MaterialVersion.material_id == row.id)
-                            .order_by(MaterialVersion.version.desc()).limit(1))
-    if latest is not None and latest.sha256 == row.sha256:  # the same file again: no new version
-        latest.uploaded_by, latest.uploaded_at, latest.original_name = row.uploaded_by, row.uploaded_at, \
-            row.original_name
-        return latest
-    version = MaterialVersion(material_id=row.id, version=(latest.version if latest else 0) + 1, sha256=row.sha256,
-                              size=row.size, content_type=row.content_type, original_name=row.original_name,
-                              uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at)
-    session.add(version)
+def _add_versions(session: Session, rows: list[Material]) -> None:
+    """Keep each file just stored as its material's next version (a replaced file stays downloadable)."""
+    latest: dict[int, MaterialVersion] = {}
+    for version in session.scalars(select(MaterialVersion).where(
+            MaterialVersion.material_id.in_({row.id for row in rows}))
+            .order_by(MaterialVersion.material_id, MaterialVersion.version)):
+        latest[version.material_id] = version  # ascending: the last one seen is the newest
+    for row in rows:
+        last = latest.get(row.id)
+        if last is not None and last.sha256 == row.sha256:  # the same file again: no new version
+            last.uploaded_by, last.uploaded_at, last.original_name = row.uploaded_by, row.uploaded_at, \
+                row.original_name
+            continue
+        latest[row.id] = version = MaterialVersion(
+            material_id=row.id, version=(last.version if last else 0) + 1, sha256=row.sha256, size=row.size,
+            content_type=row.content_type, original_name=row.original_name, uploaded_by=row.uploaded_by,
+            uploaded_at=row.uploaded_at)
+        session.add(version)
     session.flush()
-    return version
 
 
 def versions_of(session: Session, material_ids: list[int]) -> dict[int, list[MaterialVersion]]:
@@ -307,11 +335,11 @@ def commitment_text(item) -> str:
 
 
 def supply(session: Session, platform, actor: User, project: Project, stage: Stage, application: dict,
-           content: bytes, filename: str = "material.pdf") -> list[Material]:
+           content: bytes, filename: str = "material.pdf", item_codes: list[str] | None = None) -> list[Material]:
     """Upload ``content`` as every blocking material the application still lacks (demo and test filings)."""
     from io import BytesIO
-    stored = []
-    for entry in checklist(session, platform, project, stage, application):
-        if entry.blocking and entry.upload is None:
-            stored.append(store(session, platform, actor, project, entry.name, filename, BytesIO(content)))
-    return stored
+    lacking = [entry.name for entry in checklist(session, platform, project, stage, application, item_codes)
+               if entry.blocking and entry.upload is None]
+    if not lacking:
+        return []
+    return store_many(session, platform, actor, project, [(name, filename, BytesIO(content)) for name in lacking])

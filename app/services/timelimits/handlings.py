@@ -33,9 +33,7 @@ OUTCOME_STATE = {"approve": APPROVED, "refuse": REFUSED, "correct": CORRECTION_S
 
 
 def _open_handling(session: Session, instance_id: int, item_code: str) -> ItemHandling | None:
-    return session.scalars(select(ItemHandling).where(
-        ItemHandling.instance_id == instance_id, ItemHandling.item_code == item_code,
-        ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc())).first()
+    return itemclock.open_handling(session, item_code, instance_id=instance_id)
 
 
 def _event(session: Session, platform, handling: ItemHandling, state: int,
@@ -86,6 +84,7 @@ def _due_on_opening(session: Session, platform, instance: ProcessInstance,
                                 unit_id=row.unit_id, state=ACCEPTED_BY_DEPARTMENT, accepted_at=now)
         itemclock.start(session, platform, handling, now)
         session.add(handling)
+        itemclock.remember_open(session, handling)
         _event(session, platform, handling, ACCEPTED_BY_DEPARTMENT)
     elif handling.state == CORRECTION_STARTED:
         legacy_since = None if handling.paused_at else session.scalar(select(ItemHandlingEvent.at).where(

@@ -28,6 +28,7 @@ from engine.catalog import Limit
 from engine.errors import ScriptError
 from engine.timelimits import ItemClock, Thresholds, paused, restarted, thresholds
 
+from ...db import MEMO
 from ...errors import Conflict
 from ...models import HumanTask, ItemHandling, SpecialProcedure
 from ..workflow import scripting
@@ -183,10 +184,34 @@ def recount(session: Session, platform, first: dt.date | None = None, last: dt.d
 # -- deadline(...) in timer expressions --------------------------------------------------------
 
 
-def _open_handling(session: Session, project_code: str, item_code: str) -> ItemHandling | None:
-    return session.scalars(select(ItemHandling).where(
-        ItemHandling.project_code == project_code, ItemHandling.item_code == item_code,
-        ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc())).first()
+def open_handling(session: Session, item_code: str, *, instance_id: int | None = None,
+                  project_code: str | None = None) -> ItemHandling | None:
+    """The newest unfinished handling of an item in one instance (or, by ``project_code``, in the project).
+
+    A completion asks this up to three times for the same handling (the task's decision, the
+    ``deadline(...)`` timers, the next task's opening): the transaction remembers the answer
+    while it stays unfinished (``remember_open`` adds a handling it has just opened).
+    """
+    key = ("open_handling", instance_id, project_code, item_code)
+    memo = session.info.setdefault(MEMO, {})
+    handling = memo.get(key)
+    if handling is not None and handling.finished_at is None:
+        return handling
+    scope = (ItemHandling.instance_id == instance_id if instance_id is not None
+             else ItemHandling.project_code == project_code)
+    handling = session.scalars(select(ItemHandling).where(
+        scope, ItemHandling.item_code == item_code, ItemHandling.finished_at.is_(None))
+        .order_by(ItemHandling.id.desc()).limit(1)).first()
+    if handling is not None:
+        memo[key] = handling
+    return handling
+
+
+def remember_open(session: Session, handling: ItemHandling) -> None:
+    """A handling just opened is the newest unfinished one of its item, in its instance and its project."""
+    memo = session.info.setdefault(MEMO, {})
+    memo[("open_handling", handling.instance_id, None, handling.item_code)] = handling
+    memo[("open_handling", None, handling.project_code, handling.item_code)] = handling
 
 
 def _expected_days(session: Session, handling: ItemHandling) -> int:
@@ -197,7 +222,7 @@ def _expected_days(session: Session, handling: ItemHandling) -> int:
 
 
 def _found(session: Session, platform, project_code: str, item_code: str, now: dt.datetime):
-    handling = _open_handling(session, project_code, item_code)
+    handling = open_handling(session, item_code, project_code=project_code)
     if handling is None:
         return None
     return projected(platform, handling, now, _expected_days(session, handling))

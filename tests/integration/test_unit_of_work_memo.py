@@ -1,0 +1,122 @@
+"""Lookups a transaction remembers (``app.db.remembered``) and the batched material upload.
+
+A completion used to ask the database the same questions several times (the open handling of
+an item three times, the accounts a notification goes to once per task); the answers are now
+kept for the transaction.  These tests pin what may be remembered and for how long: the memo
+outlives the flushes of its transaction, never the transaction or a savepoint, and an answer
+that the transaction itself changes (a handling finished) is asked again.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.db import MEMO, remembered, transaction
+from app.errors import InvalidInput
+from app.models import ItemHandling, Material, MaterialVersion, ProcessInstance, Project, User
+from app.services.people import materials, projects
+from app.services.timelimits import itemclock
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_the_memo_outlives_flushes_but_not_the_transaction(platform):
+    calls = []
+    with transaction(platform.sessions) as session:
+        assert remembered(session, ("k",), lambda: calls.append(1) or "first") == "first"
+        session.flush()  # every flush opens and closes an inner transaction: the memo stays
+        assert remembered(session, ("k",), lambda: calls.append(1) or "second") == "first"
+        with session.begin_nested():
+            pass
+        assert remembered(session, ("k",), lambda: calls.append(1) or "third") == "third"  # a savepoint ended
+    assert len(calls) == 2
+    with transaction(platform.sessions) as session:  # a new transaction asks again
+        assert MEMO not in session.info
+        assert remembered(session, ("k",), lambda: "fresh") == "fresh"
+    with pytest.raises(RuntimeError):
+        with transaction(platform.sessions) as session:
+            remembered(session, ("k",), lambda: "doomed")
+            raise RuntimeError
+    with transaction(platform.sessions) as session:
+        assert remembered(session, ("k",), lambda: "after rollback") == "after rollback"
+
+
+def _project(session, platform) -> Project:
+    applicant = session.scalar(select(User).where(User.username == "applicant1"))
+    return projects.create_project(session, platform, applicant, {
+        "name": "记忆测试项目", "division": "460100", "investment_type": "ratification"})
+
+
+def _instance(session, project: Project) -> ProcessInstance:
+    instance = ProcessInstance(project_id=project.id, stage_key="initiation", process_id="stage1",
+                               spec_key="x", state="", serializer_version="1", status="running", application="{}",
+                               started_at=project.created_at, engineering_code=project.code)
+    session.add(instance)
+    session.flush()
+    return instance
+
+
+def test_an_open_handling_is_asked_once_and_again_when_it_finished(platform):
+    with transaction(platform.sessions) as session:
+        project = _project(session, platform)
+        instance = _instance(session, project)
+        older, newer = (ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
+                                     item_code="HN-T-01", engineering_code=project.code, state=8,
+                                     accepted_at=project.created_at) for _ in range(2))
+        session.add_all([older, newer])
+        session.flush()
+        statements = []
+
+        def seen(conn, cursor, statement, *rest):
+            statements.append(statement)
+        event.listen(session.get_bind(), "before_cursor_execute", seen)
+        try:
+            assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is newer
+            assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is newer
+            assert len([s for s in statements if "item_handling" in s]) == 1  # the second answer was remembered
+            newer.finished_at = project.created_at  # finished in this transaction: asked again
+            assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is older
+            assert itemclock.open_handling(session, "HN-T-01", project_code=project.code) is older
+            older.finished_at = project.created_at
+            assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is None
+            opened = ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
+                                  item_code="HN-T-01", engineering_code=project.code, state=8,
+                                  accepted_at=project.created_at)
+            session.add(opened)
+            itemclock.remember_open(session, opened)  # opened, not yet flushed: known in both scopes
+            assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is opened
+            assert itemclock.open_handling(session, "HN-T-01", project_code=project.code) is opened
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", seen)
+
+
+def test_several_materials_are_stored_at_once_with_their_versions(platform, tmp_path, monkeypatch):
+    monkeypatch.setattr(platform.settings, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    with transaction(platform.sessions) as session:
+        project = _project(session, platform)
+        applicant = session.scalar(select(User).where(User.username == "applicant1"))
+        first = materials.store_many(session, platform, applicant, project, [
+            ("立项申请文件", "a.pdf", io.BytesIO(PDF)), ("用地预审材料", "b.pdf", io.BytesIO(PDF))])
+        assert [m.name for m in first] == ["立项申请文件", "用地预审材料"]
+        again = materials.store_many(session, platform, applicant, project, [
+            ("立项申请文件", "a2.pdf", io.BytesIO(PDF + b"%changed\n")), ("用地预审材料", "b.pdf", io.BytesIO(PDF))])
+        assert [m.id for m in again] == [m.id for m in first]  # the same rows, replaced in place
+        versions = materials.versions_of(session, [m.id for m in first])
+        assert [v.version for v in versions[first[0].id]] == [2, 1]  # a new file: a new version
+        assert [v.version for v in versions[first[1].id]] == [1]     # the same file again: none
+        code = project.code
+    with pytest.raises(InvalidInput):  # one bad file refuses the whole batch; nothing of it is kept
+        with transaction(platform.sessions) as session:
+            project = session.scalar(select(Project).where(Project.code == code))
+            applicant = session.scalar(select(User).where(User.username == "applicant1"))
+            materials.store_many(session, platform, applicant, project, [
+                ("环评文件", "c.pdf", io.BytesIO(PDF)), ("坏文件", "d.exe", io.BytesIO(b"MZ\x90\x00"))])
+    with transaction(platform.sessions, write=False) as session:
+        project = session.scalar(select(Project).where(Project.code == code))
+        names = set(session.scalars(select(Material.name).where(Material.project_id == project.id)))
+        assert names == {"立项申请文件", "用地预审材料"}
+        assert session.scalar(select(func.count(MaterialVersion.id)).join(Material).where(
+            Material.project_id == project.id)) == 3

@@ -36,7 +36,8 @@ class ItemHandling(Base):
     __tablename__ = "item_handling"
     __table_args__ = (Index("ix_item_handling_project", "project_id", "item_code"),
                       Index("ix_item_handling_due", "due_at"),
-                      Index("ix_item_handling_finished", "finished_at"))
+                      Index("ix_item_handling_finished", "finished_at"),
+                      Index("ix_item_handling_code_item", "project_code", "item_code"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)

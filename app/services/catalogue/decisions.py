@@ -110,9 +110,10 @@ def after_run(session: Session, platform, instance: ProcessInstance, workflow) -
     if instance.stage_key not in BY_KEY:
         return
     with session.no_autoflush:  # the save flushes once, after this hook
-        plan = session.get(StagePlan, instance.id)
+        plan = remembered(session, ("stage_plan", instance.id), lambda: session.get(StagePlan, instance.id))
     if plan is None:
         plan = _record_plan(session, platform, instance, workflow)
+        session.info[MEMO][("stage_plan", instance.id)] = plan
     if plan.accepted_at is None:
         answer = completed_answer(workflow, "window_accept")
         if answer is not None and answer.get("outcome") == "accept":

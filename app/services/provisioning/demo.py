@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ...models import HumanTask, ProcessInstance, Project, User
 from ...stages import BY_KEY, STAGES, Stage, merged_into
 from ..people import materials, projects
-from ..workflow import instances
+from ..workflow import instances, tasks
 
 CREDIT_CODE = "91460100MA5T00001L"
 PHONE = "13807550123"
@@ -129,8 +129,7 @@ def actor_for(session: Session, row: HumanTask) -> User | None:
 
 def open_tasks(session: Session, instance_id: int) -> list[HumanTask]:
     """The open human tasks of an instance, oldest first."""
-    return list(session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance_id, HumanTask.status == "open").order_by(HumanTask.id)))
+    return tasks.open_rows(session, instance_id)
 
 
 def drive_stage(session_scope: Callable, platform, project_code: str, stage: Stage,

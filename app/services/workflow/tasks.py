@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from engine.runtime import UserTaskView
 
+from ...db import remembered
 from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...models import HumanTask, ProcessInstance, User
 from ..organisation import routing
@@ -34,8 +35,8 @@ def sync_human_tasks(session: Session, platform: Platform, instance: ProcessInst
 def _sync(session: Session, platform: Platform, instance: ProcessInstance,
           ready: dict[str, UserTaskView]) -> None:
     # rows changed in this unit of work but not yet flushed keep their in-memory status
-    open_rows = [row for row in session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open")) if row.status == "open"]
+    kept = _kept_rows(session, instance.id)
+    open_rows = [row for row in kept if row.status == "open"]
     known = {row.task_id for row in open_rows}
     for row in open_rows:
         if row.task_id not in ready:
@@ -58,6 +59,23 @@ def _sync(session: Session, platform: Platform, instance: ProcessInstance,
             row.unit_id = routing.resolve(session, view.lane, project.division_code)
         platform.hooks.emit("task_opened", session, platform, instance, row)  # due time, item handling
         session.add(row)
+        kept.append(row)
+
+
+def _kept_rows(session: Session, instance_id: int) -> list[HumanTask]:
+    """The instance's task rows that were open when this transaction first asked, and those it opened since.
+
+    Only ``_sync`` opens task rows, so the list stays complete for the transaction; a row's own
+    ``status`` says whether it is still open.
+    """
+    return remembered(session, ("open_tasks", instance_id), lambda: list(session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.status == "open"))))
+
+
+def open_rows(session: Session, instance_id: int) -> list[HumanTask]:
+    """The open task rows of an instance, oldest first (remembered for the transaction, see ``_kept_rows``)."""
+    session.flush()  # rows opened by this transaction get their ids
+    return sorted((row for row in _kept_rows(session, instance_id) if row.status == "open"), key=lambda r: r.id)
 
 
 def get_task(session: Session, task_id: int, refresh: bool = False) -> HumanTask:

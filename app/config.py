@@ -100,7 +100,7 @@ class Settings:
     SEAL_KEY_DIR: str = str(ROOT / "var" / "keys")  # root-ca.*.pem and seal-<unit code>.*.pem (0600 keys)
     SEAL_ROOT_CERT: str = ""  # the trust root's certificate (PEM); empty: SEAL_KEY_DIR/root-ca.cert.pem
     SEAL_TSA_URL: str = ""  # an RFC 3161 timestamp authority for PAdES B-T; empty: no timestamp
-    DOCUMENT_DIR: str = str(ROOT / "var" / "documents")  # issued PDFs, by sha256
+    DOCUMENT_DIR: str = str(ROOT / "var" / "documents")  # PDFs issued before the file store (flask seal move-documents)
     FONT_CACHE_DIR: str = str(ROOT / "var" / "cache" / "fonts")  # the GB 2312 cut of Noto Serif CJK SC
     SEAL_INTERVAL_SECONDS: float = 2.0
     SEAL_MAX_ATTEMPTS: int = 5

@@ -10,6 +10,7 @@ complaints for people, in Chinese, beside each field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,11 +78,15 @@ def _same(text: str, **values) -> str:
     return text % values if values else text
 
 
+_ITEM = re.compile(r"^第(\d+)项$")
+
+
 def _worded(translate, text: str) -> str:
-    """A message in the reader's language, part by part (``格式不正确：…`` has two parts)."""
+    """A message in the reader's language, part by part (``格式不正确：…`` has two parts, ``第2项：…`` too)."""
     if not text or translate is _same:
         return text
-    return ": ".join(translate(part) for part in text.split("："))
+    return ": ".join(translate("第%(n)s项", n=int(item.group(1))) if (item := _ITEM.match(part)) else translate(part)
+                     for part in text.split("："))
 
 
 def fields(schema: Mapping[str, Any], ui: Mapping[str, Any] | None = None, values: Mapping[str, Any] | None = None,

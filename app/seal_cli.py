@@ -1,4 +1,4 @@
-"""``flask audit verify | checkpoint`` and ``flask seal init | issue``: the trail and the seal."""
+"""``flask audit verify | checkpoint`` and ``flask seal init | issue | move-documents``: the trail and the seal."""
 
 from __future__ import annotations
 
@@ -66,6 +66,19 @@ def register(app: Flask) -> None:
         done = SealWorker(_platform()).tick(limit=1000)
         click.echo(f"{len(done['issued'])} document(s) issued, {len(done['failed'])} failed")
         if done["failed"]:
+            sys.exit(1)
+
+    @seal_group.command("move-documents")
+    def seal_move_documents():
+        """Copy the documents issued under DOCUMENT_DIR into the platform's store (HN_STORAGE_URL or HN_UPLOAD_DIR)."""
+        from .services.seal import files
+        with transaction(_platform().sessions) as session:
+            done = files.move_legacy(session, _platform())
+        click.echo(f"{len(done['moved'])} document(s) moved to {_platform().storage!r}, "
+                   f"{len(done['missing'])} missing or changed under {_platform().settings.DOCUMENT_DIR}")
+        for cert_id in done["missing"]:
+            click.echo(f"  missing: {cert_id}")
+        if done["missing"]:
             sys.exit(1)
 
 

@@ -30,9 +30,10 @@ from app import create_app
 from app.config import Settings
 from app.db import transaction
 from app.migrations import upgrade
-from app.models import AuditEvent, Enterprise, HumanTask, ItemHandling, ProcessInstance, Project, Unit, User
+from app.models import Enterprise, HumanTask, ItemHandling, ProcessInstance, Project, Unit, User
 from app.services.people import projects
 from app.services.provisioning import demo, reference
+from app.services.trail import audit
 from app.services.workflow import instances
 from app.stages import BY_KEY
 from app.wiring import build_platform
@@ -93,7 +94,7 @@ def _flush(session, model, rows: list[dict]) -> None:
         rows.clear()
 
 
-def generate(platform, n_projects: int, say: Callable[[str], None] = print) -> None:
+def generate(platform, n_projects: int, say: Callable[[str], None] = print, enterprises: int = ENTERPRISES) -> None:
     """Fill the database: enterprises, projects, one stage-1 instance each, handlings, tasks, audit."""
     rng = random.Random(20260302)
     with transaction(platform.sessions) as session:
@@ -109,11 +110,11 @@ def generate(platform, n_projects: int, say: Callable[[str], None] = print) -> N
                  for r in {t["lane_role"] for t in review_tasks} for d in divisions}
         first = (session.scalar(select(Enterprise.id).order_by(Enterprise.id.desc())) or 0) + 1
         rows = [{"id": first + i, "name": f"海南测试建设{i:05d}有限公司", "credit_code": credit_code(i),
-                 "created_at": now} for i in range(ENTERPRISES)]
+                 "created_at": now} for i in range(enterprises)]
         for i in range(0, len(rows), BATCH):
             _flush(session, Enterprise, rows[i:i + BATCH])
-        enterprise_ids = [first + i for i in range(ENTERPRISES)]
-    say(f"    {ENTERPRISES} enterprises in {time.perf_counter() - start:.0f} s")
+        enterprise_ids = [first + i for i in range(enterprises)]
+    say(f"    {enterprises} enterprises in {time.perf_counter() - start:.0f} s")
     next_id = {}
     with transaction(platform.sessions, write=False) as session:
         for model in (Project, ProcessInstance, ItemHandling, HumanTask):
@@ -156,8 +157,10 @@ def _batch(session, rng, next_id, offset, count, enterprise_ids, divisions, rout
         instances_.append({"id": iid, "project_id": pid, **instance_row, "state": "{}", "version": 1,
                            "status": "running" if running else "approved", "started_at": created,
                            "completed_at": None if running else created + dt.timedelta(days=20)})
-        events.append({"at": created, "project_code": code, "kind": "project_declared", "detail": "{}"})
-        events.append({"at": created, "project_code": code, "instance_id": iid, "kind": "stage_started",
+        events.append({"at": created, "project_code": code, "engineering_code": code, "kind": "project_declared",
+                       "detail": "{}"})
+        events.append({"at": created, "project_code": code, "engineering_code": code, "instance_id": iid,
+                       "kind": "stage_started",
                        "detail": '{"stage": "initiation"}'})
         for j, task in enumerate(review_tasks):
             hid, tid = next_id[ItemHandling] + 2 * n + j, next_id[HumanTask] + 2 * n + j
@@ -170,8 +173,9 @@ def _batch(session, rng, next_id, offset, count, enterprise_ids, divisions, rout
             tasks_.append({"id": tid, "instance_id": iid, "project_id": pid, **task, "unit_id": unit,
                            "status": "open" if running else "completed", "created_at": created, "due_at": due})
     for model, rows in ((Project, projects_), (ProcessInstance, instances_), (ItemHandling, handlings),
-                        (HumanTask, tasks_), (AuditEvent, events)):
+                        (HumanTask, tasks_)):
         _flush(session, model, rows)
+    audit.append_many(session, events)  # in the hash chain, as the services would have written them
 
 
 def logged_in(app, username: str):

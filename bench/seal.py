@@ -17,12 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert, update
-
 from app.config import Settings
 from app.db import make_engine, make_session_factory, transaction
 from app.migrations import upgrade
-from app.models import AuditEvent, AuditHead
 from app.services.seal import certs, documents
 from app.services.trail import audit
 
@@ -74,28 +71,19 @@ def render_and_sign(report: Report) -> None:
 
 
 def _fill(url: str) -> None:
-    """100,000 chained rows, as ``audit.record`` computes them, inserted in batches."""
+    """100,000 chained rows, as ``audit.record`` computes them, inserted in batches (the trail's bulk path)."""
     sessions = make_session_factory(make_engine(url))
     at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    prev, batch = audit.GENESIS, []
     with transaction(sessions) as session:
-        for seq in range(1, ROWS + 1):
-            when = at + dt.timedelta(seconds=seq)
-            code = f"2026-460100-48-02-{seq // 7:06d}"
-            detail = json.dumps({"task": "review", "title": "部门审查", "outcome": "approve", "n": seq},
-                                ensure_ascii=False)
-            body = audit.canonical(seq, when, None, code, code, seq // 9, "task_completed", detail)
-            digest = audit.chain_hash(prev, body)
-            batch.append({"at": when, "project_code": code, "engineering_code": code, "instance_id": seq // 9,
-                          "kind": "task_completed", "detail": detail, "seq": seq, "prev_hash": prev,
-                          "row_hash": digest, "canonical": body})
-            prev = digest
-            if len(batch) == 5000:
-                session.execute(insert(AuditEvent.__table__), batch)
-                batch = []
-        if batch:
-            session.execute(insert(AuditEvent.__table__), batch)
-        session.execute(update(AuditHead).values(seq=ROWS, hash=prev))
+        for first in range(1, ROWS + 1, 5000):
+            batch = []
+            for seq in range(first, min(first + 5000, ROWS + 1)):
+                code = f"2026-460100-48-02-{seq // 7:06d}"
+                detail = json.dumps({"task": "review", "title": "部门审查", "outcome": "approve", "n": seq},
+                                    ensure_ascii=False)
+                batch.append({"at": at + dt.timedelta(seconds=seq), "project_code": code, "engineering_code": code,
+                              "instance_id": seq // 9, "kind": "task_completed", "detail": detail})
+            audit.append_many(session, batch)
     sessions.kw["bind"].dispose()
 
 

@@ -94,9 +94,10 @@ class FrozenClock:
 
 def _build(url: str, clock: FrozenClock | None = None):
     spgl = url.replace(".db", "-spgl.db") if url.startswith("sqlite") else url  # the SPGL front database
-    files = Path(tempfile.mkdtemp(prefix="hn-test-"))  # keys, issued documents, audit checkpoints
+    files = Path(tempfile.mkdtemp(prefix="hn-test-"))  # keys, the file store, audit checkpoints
     settings = Settings.from_env(DATABASE_URL=url, TESTING=True, SECRET_KEY="test", SPGL_URL=spgl,
                                  SEAL_KEY_DIR=str(files / "keys"), DOCUMENT_DIR=str(files / "documents"),
+                                 UPLOAD_DIR=str(files / "uploads"),
                                  AUDIT_KEY_FILE=str(files / "keys" / "audit.key.pem"),
                                  AUDIT_CHECKPOINT_DIR=str(files / "checkpoints"))
     upgrade(url)

@@ -215,3 +215,20 @@ def test_the_head_is_taken_at_commit_so_writers_locking_rows_never_deadlock_on_i
     assert errors == []
     report = _verify(platform)
     assert report.ok and report.rows == 2
+
+
+def test_the_bulk_path_chains_its_rows_beside_recorded_events(platform):
+    import datetime as dt
+    at = dt.datetime(2026, 3, 2, 8, 30, tzinfo=dt.UTC)
+    _record(platform, 2)
+    with transaction(platform.sessions) as session:
+        audit.record(session, platform, "before_bulk", project_code="P-CHAIN")
+        written = audit.append_many(session, [
+            {"at": at + dt.timedelta(seconds=i), "project_code": "P-BULK", "kind": "bulk_event",
+             "detail": json.dumps({"n": i})} for i in range(5)])
+    assert written == 5
+    report = _verify(platform)
+    assert report.ok and report.rows == 8, report.line()
+    with transaction(platform.sessions, write=False) as session:
+        bulk = session.scalars(select(AuditEvent).where(AuditEvent.kind == "bulk_event").order_by(AuditEvent.seq)).all()
+    assert [e.seq for e in bulk] == [3, 4, 5, 6, 7] and bulk[0].at == at  # the recorded one at the commit: 8

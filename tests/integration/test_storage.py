@@ -95,3 +95,92 @@ def test_an_unreachable_store_answers_503_and_keeps_no_row(platform, login, monk
     assert upload.status_code == 503 and upload.get_json()["error"]["code"] == "storage_unavailable"
     with transaction(platform.sessions, write=False) as session:
         assert session.scalar(select(func.count(Material.id))) == 0
+
+
+# -- issued documents (seal/files.py) go to the same store -------------------------------------------
+
+@pytest.fixture(params=["filesystem", "s3"])
+def document_store(request, platform, tmp_path, monkeypatch):
+    """The platform's store as the settings name it, and a reader of its raw objects (key -> bytes or None)."""
+    monkeypatch.setattr(platform.settings, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setattr(platform.settings, "DOCUMENT_DIR", str(tmp_path / "documents"))
+    if request.param == "filesystem":
+        def raw(key):
+            path = tmp_path / "uploads" / key
+            return path.read_bytes() if path.is_file() else None
+        return raw
+    server = request.getfixturevalue("seaweed")
+    prefix = f"docs-{tmp_path.name}"
+    monkeypatch.setattr(platform.settings, "STORAGE_URL", f"s3://{BUCKET}/{prefix}")
+    monkeypatch.setattr(platform.settings, "STORAGE_ENDPOINT", server.endpoint)
+
+    def raw(key):
+        from botocore.exceptions import ClientError
+        try:
+            return server.client().get_object(Bucket=BUCKET, Key=f"{prefix}/{key}")["Body"].read()
+        except ClientError:
+            return None
+    return raw
+
+
+def _issue_stage_one(platform):
+    from app.scheduler import SealWorker
+
+    from .test_seal import _advance, _issued, _project
+    code, instance_id = _project(platform)
+    assert _advance(platform, instance_id) is None
+    done = SealWorker(platform).tick()
+    assert done["issued"] and done["failed"] == []
+    return _issued(platform, instance_id)
+
+
+def test_issued_documents_go_to_the_configured_store(platform, document_store, tmp_path):
+    from app.services.seal import documents
+    docs = _issue_stage_one(platform)
+    for doc in docs:
+        assert doc.storage_key == f"documents/{doc.sha256[:2]}/{doc.sha256}.pdf"
+        stored = document_store(doc.storage_key)
+        assert stored is not None and hashlib.sha256(stored).hexdigest() == doc.sha256
+        assert documents.pdf_of(platform, doc) == stored
+    assert not (tmp_path / "documents").exists()  # nothing under the old DOCUMENT_DIR
+
+
+def test_documents_kept_under_document_dir_are_read_there_and_moved_by_a_command(platform, document_store,
+                                                                                   tmp_path):
+    from sqlalchemy import update
+
+    from app import create_app
+    from app.models import IssuedDocument
+    from app.services.seal import documents
+    docs = _issue_stage_one(platform)
+    assert len(docs) >= 2
+    legacy = {}
+    for n, doc in enumerate(docs[:2]):  # as issued before documents went to the store: ab/abcdef….pdf there
+        data = PDF + doc.cert_id.encode()
+        digest = hashlib.sha256(data).hexdigest()
+        path = tmp_path / "documents" / digest[:2] / f"{digest}.pdf"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if n == 0 else data + b"changed since")  # the second no longer matches its hash
+        legacy[doc.cert_id] = (data, digest)
+        with transaction(platform.sessions) as session:
+            session.execute(update(IssuedDocument).where(IssuedDocument.id == doc.id)
+                            .values(storage_key=f"{digest[:2]}/{digest}.pdf", sha256=digest))
+    kept, changed = docs[0].cert_id, docs[1].cert_id
+    with transaction(platform.sessions, write=False) as session:
+        assert documents.pdf_of(platform, documents.document(session, kept)) == legacy[kept][0]  # still readable
+    assert document_store(f"documents/{legacy[kept][1][:2]}/{legacy[kept][1]}.pdf") is None
+
+    result = create_app(platform.settings, platform=platform).test_cli_runner().invoke(
+        args=["seal", "move-documents"])
+    assert result.exit_code == 1 and result.output.startswith("1 document(s) moved") and changed in result.output
+    for path in (tmp_path / "documents").rglob("*.pdf"):
+        path.unlink()  # the old directory can go: the moved document is read from the store
+    with transaction(platform.sessions, write=False) as session:
+        moved = documents.document(session, kept)
+        assert moved.storage_key == f"documents/{legacy[kept][1][:2]}/{legacy[kept][1]}.pdf"
+        assert document_store(moved.storage_key) == legacy[kept][0]
+        assert documents.pdf_of(platform, moved) == legacy[kept][0]
+        left = documents.document(session, changed)
+        assert not left.storage_key.startswith("documents/")  # a file that no longer matches is not moved
+    for doc in docs[2:]:
+        assert document_store(doc.storage_key) is not None  # the others were in the store all along

@@ -194,3 +194,22 @@ def test_the_desk_pages_render_in_english(platform, client, app):
     analyst.get("/lang/en")
     page = analyst.text("/admin/versions/1/activate")
     assert "already active" in page or "Confirm activation" in page
+
+
+def test_the_officers_review_form_and_its_messages_are_in_english(platform, client, app):
+    code, _, window, _, page = accepted_project(platform, client, app)
+    assert "受理结论" in page  # the window's form, in Chinese by default
+    review = open_task(platform, code, "planning")
+    reviewer = Pages(app.test_client(), "planning_haikou")
+    reviewer.get("/lang/en")
+    form = reviewer.text(f"/officer/tasks/{review.id}").split('id="task-form"')[1].split("</form>")[0]
+    for english in ("Review result", "Approve (grant)", "Refuse (no permit)", "Correction needed", "Review opinion",
+                    "Approval document number", "Document date", "Required on approval"):
+        assert english in form, english
+    assert not re.search(r"[\u4e00-\u9fff]", form), re.findall(r"[\u4e00-\u9fff]+", form)  # no Chinese left
+    answer = {"outcome": "correct", "opinion": "Please supply the site plan",
+              "missing_materials": "宗地图\n" + "长" * 201}  # the second line is too long
+    refused = reviewer.post(f"/officer/tasks/{review.id}", answer)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "Item 2: Too long" in text and "第2项" not in text, re.findall(r'error[^>]*>[^<]+', text)

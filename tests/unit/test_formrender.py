@@ -52,3 +52,44 @@ def test_schema_errors_are_worded_for_people():
     worded = formrender.field_errors(schema, raw)
     assert worded["contact_phone"].startswith("格式不正确") and worded["project_name"] == "此项必填"
     assert worded["total_investment"] == "必须大于 0"
+
+
+def _catalogue() -> dict[str, str]:
+    """The English catalogues' msgid -> msgstr (both domains, as the pages merge them)."""
+    from babel.messages.pofile import read_po
+    folder = Path(__file__).resolve().parents[2] / "app" / "translations" / "en" / "LC_MESSAGES"
+    out: dict[str, str] = {}
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as handle:
+            out.update({m.id: m.string for m in read_po(handle) if m.id and isinstance(m.id, str)})
+    return out
+
+
+def _texts(node) -> list[str]:
+    """The words of a schema or its UI hints that a page shows: titles, descriptions, help, placeholders."""
+    if isinstance(node, dict):
+        shown = [v for k, v in node.items() if k in ("title", "description", "ui:help", "ui:placeholder")
+                 and isinstance(v, str)]
+        return shown + [t for v in node.values() for t in _texts(v)]
+    return [t for v in node for t in _texts(v)] if isinstance(node, list) else []
+
+
+def test_every_form_text_has_an_english_translation():
+    english = _catalogue()
+    missing = sorted({f"{name}: {text}" for name in FORMS.names()
+                      for text in _texts(FORMS.schema(name)) + _texts(FORMS.ui_hints(name))
+                      if any("\u4e00" <= c <= "\u9fff" for c in text) and not english.get(text)})
+    assert missing == []
+
+
+def test_an_item_of_a_list_is_named_in_the_readers_language():
+    english = _catalogue()
+
+    def translate(text, **values):
+        return english.get(text, text) % values if values else english.get(text, text)
+
+    schema = FORMS.schema("review.schema.json")
+    worded = formrender.field_errors(schema, {"missing_materials/1": "'…' is too long"})
+    assert worded == {"missing_materials": "第2项：内容过长"}
+    fields = formrender.fields(schema, FORMS.ui_hints("review.schema.json"), errors=worded, translate=translate)
+    assert next(f for f in fields if f.name == "missing_materials").error == "Item 2: Too long"

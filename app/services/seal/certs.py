@@ -14,7 +14,6 @@ ECDSA P-256; a seal certificate has KeyUsage digitalSignature + nonRepudiation.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from ...keyfiles import private_pem, write_private
 
 ROOT_NAME = "海南省工程建设审批电子印章根证书（演示）"
 PROVINCE_ORG = "海南省工程建设项目审批管理系统"
@@ -54,19 +55,6 @@ class Paths:
         return self.folder / f"seal-{unit_code}.key.pem"
 
 
-def _write_private(path: Path, key) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, pem)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
-
-
 def _clip(text: str, limit: int = 64) -> str:
     """At most ``limit`` UTF-8 bytes (X.520 upper bound of a name attribute)."""
     while len(text.encode("utf-8")) > limit:
@@ -96,7 +84,7 @@ def _root(paths: Paths, now: dt.datetime):
                                          crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
-    _write_private(paths.root_key, key)
+    write_private(paths.root_key, private_pem(key))
     paths.root_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert, key
 
@@ -119,7 +107,7 @@ def issue_seal(paths: Paths, unit_code: str, unit_name: str, now: dt.datetime | 
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
             .sign(root_key, hashes.SHA256()))
-    _write_private(paths.seal_key(unit_code), key)
+    write_private(paths.seal_key(unit_code), private_pem(key))
     paths.seal_cert(unit_code).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return True
 

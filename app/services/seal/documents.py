@@ -240,7 +240,7 @@ def render_and_sign(platform, doc_facts: dict[str, Any], unit_code: str, issued_
 
 def keep(platform, signed: bytes) -> tuple[str, str]:
     """Put a signed PDF in the document store: (storage key, sha256)."""
-    return files.put(platform.settings, signed)
+    return files.put(platform, signed)
 
 
 def mark_issued(session: Session, platform, doc_id: int, key: str, digest: str, size: int,
@@ -291,7 +291,7 @@ def pdf_of(platform, doc: IssuedDocument) -> bytes:
     if doc.storage_key is None:
         raise Conflict("the document is still being issued (正在出件); try again in a moment")
     try:
-        return files.get(platform.settings, doc.storage_key)
+        return files.get(platform, doc.storage_key)
     except FileNotFoundError as exc:
         raise NotFound("the document's file is not available") from exc
 

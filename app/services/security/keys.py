@@ -8,10 +8,10 @@ Tests pass their own key with ``TESTING``.
 
 from __future__ import annotations
 
-import os
 import secrets
-import stat
 from pathlib import Path
+
+from ...keyfiles import owner_only, write_private
 
 #: Keys that were ever published as defaults or examples: never accepted outside tests.
 KNOWN_DEFAULTS = frozenset({"change-me-in-production", "changeme", "change-me", "secret", "dev", "development",
@@ -41,22 +41,8 @@ def secret_key(settings) -> str:
 def key_from_file(path: Path) -> str:
     """Read the key kept at ``path``, creating it (0600, atomically) on first use."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secrets.token_urlsafe(48).encode())
-        finally:
-            os.close(fd)
-        try:
-            os.link(temp, path)  # fails if another worker made it first: then its key is read
-        except FileExistsError:
-            pass
-        finally:
-            temp.unlink()
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        os.chmod(path, 0o600)  # nobody but the platform's own user reads the key
+        write_private(path, secrets.token_urlsafe(48).encode(), keep_existing=True)  # another worker's stays
+    owner_only(path)  # nobody but the platform's own user reads the key
     key = path.read_text(encoding="utf-8").strip()
     if len(key) < MIN_LENGTH:
         raise InsecureSecretKey(f"{path} holds no usable key; delete it to have a new one generated")

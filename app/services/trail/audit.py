@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ...models import AuditEvent, AuditHead, ProcessInstance, User
@@ -97,11 +97,7 @@ def _chain(session: Session) -> None:
     if not events:
         return
     session.flush()
-    head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-                           .execution_options(populate_existing=True)).one_or_none()
-    if head is None:  # a database made without the migration's head row
-        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
-        session.add(head)
+    head = _locked_head(session)
     seq, prev = head.seq, head.hash
     for e in events:
         seq += 1
@@ -110,6 +106,48 @@ def _chain(session: Session) -> None:
         e.seq, e.prev_hash, e.row_hash, e.canonical = seq, prev, digest, body
         prev = digest
     head.seq, head.hash = seq, prev
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The chain head, locked for this transaction (``SELECT … FOR UPDATE``; made if missing)."""
+    head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+                           .execution_options(populate_existing=True)).one_or_none()
+    if head is None:  # a database made without the migration's head row
+        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
+        session.add(head)
+    return head
+
+
+_COLUMNS = ("at", "actor_id", "project_code", "engineering_code", "instance_id", "kind", "detail")
+
+
+def append_many(session: Session, rows: Iterable[dict[str, Any]]) -> int:
+    """Bulk path: insert events given as column dicts (``at``, ``kind``, ``detail`` as JSON text, …), chained.
+
+    For generators and imports that write thousands of rows with SQLAlchemy Core: the rows take
+    their places after the head, in the order given, under the head's lock, exactly as
+    ``record``'s events would (``canonical``, ``chain_hash``); the head moves past them.  Events
+    ``record``-ed in the same transaction take their places at the commit, after these.  Returns
+    how many were written.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    head = _locked_head(session)
+    seq, prev, out = head.seq, head.hash, []
+    for given in rows:
+        row = {name: given.get(name) for name in _COLUMNS}
+        row["detail"] = row["detail"] if row["detail"] is not None else "{}"
+        seq += 1
+        body = canonical(seq, row["at"], row["actor_id"], row["project_code"], row["engineering_code"],
+                         row["instance_id"], row["kind"], row["detail"])
+        digest = chain_hash(prev, body)
+        out.append({**row, "seq": seq, "prev_hash": prev, "row_hash": digest, "canonical": body})
+        prev = digest
+    session.execute(insert(AuditEvent.__table__), out)
+    head.seq, head.hash = seq, prev
+    session.flush()
+    return len(out)
 
 
 # -- verification -----------------------------------------------------------------------------------

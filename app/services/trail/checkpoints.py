@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.orm import Session
 
+from ...keyfiles import private_pem, write_private
 from . import audit
 
 
@@ -32,22 +32,7 @@ def private_key(path: str | Path) -> ec.EllipticCurvePrivateKey:
     """The audit signing key at ``path``, created (0600, atomically) on first use."""
     path = Path(path)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        temp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, pem)
-        finally:
-            os.close(fd)
-        try:
-            os.link(temp, path)  # another process made it first: use theirs
-        except FileExistsError:
-            pass
-        finally:
-            temp.unlink()
+        write_private(path, private_pem(ec.generate_private_key(ec.SECP256R1())), keep_existing=True)
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 

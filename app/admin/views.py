@@ -235,7 +235,8 @@ def forecast_version(version: int):
     try:
         if not isinstance(body, dict):
             raise InvalidInput("send {n, seed, stages?} as JSON")
-        return start_or_run(prepare(version, {**body, "async": True}), "admin.forecast_job")
+        return start_or_run(prepare(version, {**body, "async": True}), "admin.forecast_job",
+                            started_by=g.user.username)
     except AppError as exc:
         return _json_error(exc)
 

@@ -6,10 +6,12 @@ service, with the browser session instead of a token.
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 
+from .. import forecast_runner
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Deployment
+from ..models.base import utcnow
 from ..services.flows.deployments import active_version
 from ..services.forecast import candidate, jobs, store
 from ..stages import BY_KEY
@@ -59,23 +61,24 @@ def prepare(version: int, body: dict) -> dict:
             "workers": platform().settings.FORECAST_WORKERS}
 
 
-def start_or_run(job: dict, progress_endpoint: str):
-    """Run the forecast now (200) or in the background (202 with the job to poll)."""
+def start_or_run(job: dict, progress_endpoint: str, started_by: str | None = None):
+    """Run the forecast now (200) or in the background (202 with the job to poll, from any node)."""
     args = (platform(), job["model"], job["version"], job["active"], job["stages"], job["n"], job["seed"],
             job["workers"])
     if job["async"]:
-        job_id = jobs.start(*args)
+        job_id = forecast_runner.start(*args, started_by=started_by)
         return jsonify({"job": job_id, "status": "running", "stages": job["stages"],
                         "progress_url": url_for(progress_endpoint, version=job["version"], job=job_id)}), 202
     return jsonify(candidate.forecast(*args))
 
 
 def job_view(version: int, job: str) -> dict:
-    """A job's progress and result; 404 when this process holds no such job of this version."""
-    found = jobs.get(job)
+    """A job's progress and result, read from its row; 404 when there is no such job of this version."""
+    with unit_of_work(write=False) as session:
+        found = jobs.get(session, job, utcnow())
     if found is None or found["version"] != version:
-        raise NotFound(f"no forecast job {job!r} of v{version} in this process")
-    return {k: found[k] for k in ("id", "version", "status", "done", "total", "result", "error")}
+        raise NotFound(f"no forecast job {job!r} of v{version} (jobs are kept a day after they end)")
+    return found
 
 
 @bp.post("/processes/<int:version>/forecast")
@@ -88,7 +91,7 @@ def forecast_version(version: int):
     """
     require_role(*ANALYSTS)
     body = json_body() if request.get_data(cache=True) else {}
-    return start_or_run(prepare(version, body), "api.forecast_job")
+    return start_or_run(prepare(version, body), "api.forecast_job", started_by=g.user.username)
 
 
 @bp.get("/processes/<int:version>/forecast/<job>")

@@ -24,4 +24,4 @@ from .drafts import MaterialVersion, StageDraft  # noqa: E402,F401,I001  (applic
 from .project import AuditHead  # noqa: E402,F401,I001  (trail: the audit chain's head)
 from .seal import IssuedDocument  # noqa: E402,F401,I001  (seal: signed result documents)
 from .scaleout import CacheEpoch, CalendarYear  # noqa: E402,F401,I001  (scale-out: shared holiday table, cache epochs)
-from .forecast import ForecastModel  # noqa: E402,F401,I001  (forecast: the model learnt from history)
+from .forecast import ForecastJob, ForecastModel  # noqa: E402,F401,I001  (forecast: the model learnt from history, jobs)

@@ -336,6 +336,73 @@ def test_the_activation_page_runs_the_forecast_with_a_progress_bar(candidates):
     assert text and all(value != key for key, value in text.items())
 
 
+def test_a_background_forecast_is_polled_from_another_node_and_matches_the_direct_answer(candidates):
+    from app import create_app
+    from tests.conftest import Api
+    platform, removed, added = candidates
+    client, api = _api(platform)
+    started = client.post(f"/api/v1/processes/{removed}/forecast", json={"n": 30, "seed": 4, "async": True},
+                          headers=api.headers)
+    assert started.status_code == 202, started.get_json()
+    job_id = started.get_json()["job"]
+    node = create_app(platform.settings)  # a second node: its own platform and pool, no shared memory
+    other, other_api = node.test_client(), None
+    try:
+        other_api = Api(other, "analyst1")
+        _poll_from_the_other_node(platform, client, api, other, other_api, removed, added, job_id)
+    finally:
+        node.extensions["platform"].sessions.kw["bind"].dispose()
+
+
+def _poll_from_the_other_node(platform, client, api, other, other_api, removed, added, job_id):
+    import time as clock
+
+    from app.models import ForecastJob
+    url = f"/api/v1/processes/{removed}/forecast/{job_id}"
+    for _ in range(600):  # poll as a page would (the result, never the time, is asserted)
+        job = other.get(url, headers=other_api.headers).get_json()
+        assert 0 <= job["done"] <= job["total"] == 60
+        if job["status"] != "running":
+            break
+        clock.sleep(0.2)
+    assert job["status"] == "done", job["error"]
+    direct = client.post(f"/api/v1/processes/{removed}/forecast", json={"n": 30, "seed": 4}, headers=api.headers)
+    assert job["result"] == direct.get_json()  # the row keeps exactly what the direct answer says
+    assert job["done"] == 60 and job["n"] == 30 and job["stages"] == ["initiation"]
+    with platform.sessions() as session:
+        row = session.get(ForecastJob, job_id)
+        assert row.started_by == "analyst1" and row.ended_at is not None
+    assert other.get(f"/api/v1/processes/{added}/forecast/{job_id}",
+                     headers=other_api.headers).status_code == 404  # another version's job is not this one's
+
+
+def test_a_job_whose_process_died_is_reported_failed_and_cannot_be_revived(candidates):
+    from app.models.base import utcnow
+    from app.services.forecast import jobs
+    platform, removed, added = candidates
+    client, api = _api(platform)
+    now = utcnow()  # heartbeats are real time on every node, whatever the platform's clock
+    with transaction(platform.sessions) as session:
+        jobs.open_job(session, "d" * 32, now - dt.timedelta(seconds=jobs.DEAD_AFTER + 5), version=removed,
+                      active=removed - 1, stages=["initiation"], n=10, seed=1, runner="node-b:4242")
+        jobs.open_job(session, "e" * 32, now - dt.timedelta(seconds=jobs.DEAD_AFTER - 20), version=removed,
+                      active=removed - 1, stages=["initiation"], n=10, seed=1, runner="node-b:4243")
+    dead = client.get(f"/api/v1/processes/{removed}/forecast/{'d' * 32}", headers=api.headers).get_json()
+    assert dead["status"] == "failed" and "node-b:4242" in dead["error"] and dead["result"] is None
+    alive = client.get(f"/api/v1/processes/{removed}/forecast/{'e' * 32}", headers=api.headers).get_json()
+    assert alive["status"] == "running" and alive["error"] is None
+    with transaction(platform.sessions) as session:
+        assert jobs.record(session, "e" * 32, now, error="RuntimeError: stopped") is True
+        assert jobs.record(session, "e" * 32, now, done=5) is False  # ended: a late progress write changes nothing
+    ended = client.get(f"/api/v1/processes/{removed}/forecast/{'e' * 32}", headers=api.headers).get_json()
+    assert ended["status"] == "failed" and ended["error"] == "RuntimeError: stopped" and ended["done"] == 0
+    with transaction(platform.sessions) as session:  # a day after it ended, the next job forgets it
+        jobs.open_job(session, "f" * 32, now + jobs.KEEP + dt.timedelta(minutes=1), version=removed,
+                      active=removed - 1, stages=["initiation"], n=10, seed=1, runner="node-a:1")
+    assert client.get(f"/api/v1/processes/{removed}/forecast/{'e' * 32}", headers=api.headers).status_code == 404
+    assert client.get(f"/api/v1/processes/{removed}/forecast/{'x' * 400}", headers=api.headers).status_code == 404
+
+
 # -- the backtest ------------------------------------------------------------------------------------
 
 def test_the_backtest_learns_before_the_cut_and_scores_the_rest(history):

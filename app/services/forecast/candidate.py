@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,7 @@ SPREAD_DAYS = 90
 BOOTSTRAP = 1000
 CHUNK = 25
 _JOB: dict[str, Any] = {}
+_SIMULATING = threading.RLock()
 #: the active version's simulated projects, by model, stage, version, n and seed (the same every time)
 _BASELINES: dict[tuple, list] = {}
 
@@ -125,6 +127,11 @@ def simulate_version(platform, model: dict, stage_key: str, version: int, n: int
                      workers: int = 1, progress: Callable[[int], None] = lambda k: None,
                      plan: list[tuple[int, dt.datetime]] | None = None) -> list[SimResult]:
     """``n`` simulated projects of a stage through one version, in project order."""
+    with _SIMULATING:  # one simulation at a time per process: _JOB is what its forked workers inherit
+        return _simulate_version(platform, model, stage_key, version, n, seed, workers, progress, plan)
+
+
+def _simulate_version(platform, model, stage_key, version, n, seed, workers, progress, plan) -> list[SimResult]:
     process_id = stage_process(stage_key)
     platform.specs.get(process_id, version)  # parsed once, here, before any fork
     _JOB.clear()

@@ -55,6 +55,7 @@ install: $(STAMP) $(VENDOR_STAMP) $(CATALOGS) fonts
 run: install
 	$(BIN)/flask init-db
 	$(BIN)/flask seed-demo
+	@if [ -n "$(HISTORY)" ]; then $(BIN)/flask seed-history --projects $(HISTORY); fi
 	@echo "Serving on http://$(HOST):$(PORT) (scheduler running beside it); Ctrl-C stops both."
 	@trap 'kill 0' INT TERM EXIT; \
 	  HN_SPGL_SIMULATOR=$${HN_SPGL_SIMULATOR:-1} HN_SPGL_INTERVAL_SECONDS=$${HN_SPGL_INTERVAL_SECONDS:-30} \
@@ -76,6 +77,7 @@ check: install
 demo-run: install
 	$(BIN)/flask init-db
 	$(BIN)/flask seed-demo
+	@if [ -n "$(HISTORY)" ]; then $(BIN)/flask seed-history --projects $(HISTORY); fi
 	$(BIN)/flask demo-run
 
 clean:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
+import sys
 import time
 from contextlib import contextmanager
 
@@ -23,6 +25,11 @@ from .db import transaction
 from .services.provisioning import history_run
 from .services.provisioning.history import SEED_PROJECTS
 from .services.timelimits import itemclock
+
+
+def default_workers() -> int:
+    """One generating process per core (each is CPU-bound; PostgreSQL takes what is left)."""
+    return max(1, min(16, os.cpu_count() or 1))
 
 
 def _scope_for(platform):
@@ -58,7 +65,7 @@ def generate(platform, projects: int, years: float, seed: int, workers: int, end
     echo(f"history run {run_id}: {projects} projects over {period}, {left} to generate")
     if left:
         with click.progressbar(length=left, label="projects", show_pos=True, show_eta=True,
-                               file=click.get_text_stream("stderr")) as bar:
+                               file=sys.stderr) as bar:
             if workers == 1:
                 history_run.work(scope, platform, run_id, 0, progress=bar.update)
             else:
@@ -97,17 +104,21 @@ def register(app: Flask) -> None:
     @click.option("--projects", type=click.IntRange(1, 500_000), default=SEED_PROJECTS, show_default=True)
     @click.option("--years", type=click.FloatRange(0.1, 10), default=2.0, show_default=True)
     @click.option("--seed", type=int, default=2019, show_default=True, help="Random seed of the history.")
-    @click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
-                  help="Processes generating projects side by side (PostgreSQL).")
+    @click.option("--workers", type=click.IntRange(1, 16), default=None,
+                  help="Processes generating projects side by side (default: one per core on PostgreSQL, "
+                       "one on SQLite).")
     @click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]), default=None,
                   help="The day the history ends (default: today).")
     @click.option("--profile", type=click.Choice(sorted(history_run.PROFILES)),
                   default=history_run.DEFAULT_PROFILE.name, show_default=True,
                   help="The rates drawn from; planning-slowdown plants a known change.")
-    def seed_history(projects: int, years: float, seed: int, workers: int, until, profile: str):
+    def seed_history(projects: int, years: float, seed: int, workers: int | None, until, profile: str):
         """Generate (or resume) a province's history: projects run through every stage by the real engine."""
         platform = current_app.extensions["platform"]
-        if workers > 1 and platform.settings.DATABASE_URL.startswith("sqlite"):
+        sqlite = platform.settings.DATABASE_URL.startswith("sqlite")
+        if workers is None:
+            workers = 1 if sqlite else default_workers()
+        if workers > 1 and sqlite:
             raise click.ClickException("SQLite takes one writer: use --workers 1 (or PostgreSQL)")
         day = (until or dt.datetime.now()).date()
         ends = dt.datetime.combine(day, dt.time(18), history_run.history.LOCAL_TZ).astimezone(dt.UTC)

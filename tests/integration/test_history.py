@@ -148,3 +148,24 @@ def test_totals_land_within_ten_percent_of_the_seed(platform):
         assert abs(enterprises / projects / (SEED_ENTERPRISES / SEED_PROJECTS) - 1) <= 0.10, enterprises
     finally:
         wipe(platform)
+
+
+def test_the_command_generates_with_one_process_per_core_on_postgresql_and_one_on_sqlite(backend_platform):
+    from app import create_app
+    from app.history_cli import default_workers
+    from app.models import HistoryRun
+    platform = backend_platform
+    sqlite = platform.settings.DATABASE_URL.startswith("sqlite")
+    runner = create_app(platform.settings, platform=platform).test_cli_runner()
+    try:
+        wipe(platform)
+        result = runner.invoke(args=["seed-history", "--projects", "3", "--until", "2026-11-30"])
+        assert result.exit_code == 0, result.output
+        with transaction(platform.sessions, write=False) as session:
+            run = session.scalar(select(HistoryRun))
+            assert run.workers == (1 if sqlite else default_workers()) and _count(session, Project) == 3
+        if sqlite:
+            refused = runner.invoke(args=["seed-history", "--projects", "3", "--workers", "2"])
+            assert refused.exit_code != 0 and "--workers 1" in refused.output
+    finally:
+        wipe(platform)

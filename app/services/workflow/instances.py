@@ -35,36 +35,46 @@ END_STATUS = {"end_approved": "approved", "end_refused": "refused", "end_rejecte
               "end_revoked": "revoked"}
 
 
-def lock_instance(session: Session, instance_id: int | None = None, *, of_task: int | None = None) -> ProcessInstance:
-    """Load an instance row for update (``FOR UPDATE`` on PostgreSQL).
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """Load an instance row for update (``FOR UPDATE`` on PostgreSQL), or 404.
 
-    ``of_task`` names a human task instead: its instance is found and locked in one statement.
     On SQLite the write transaction began with ``BEGIN IMMEDIATE`` and already
-    holds the database's write lock.
+    holds the database's write lock.  ``lock_task`` locks a task with its instance.
     """
-    if of_task is not None:
-        query = select(ProcessInstance).where(ProcessInstance.id == select(HumanTask.instance_id).where(
-            HumanTask.id == of_task).scalar_subquery())
-    else:
-        query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
     if not is_sqlite(session):
         query = query.with_for_update(of=ProcessInstance)
     instance = session.scalars(query.execution_options(populate_existing=True)).unique().one_or_none()
     if instance is None:
-        if of_task is not None:
-            raise NotFound(f"task {of_task} does not exist")
         raise NotFound(f"process instance {instance_id} does not exist")
     return instance
 
 
+def lock_task(session: Session, task_id: int) -> tuple[ProcessInstance, HumanTask]:
+    """A human task row and its instance, both read for update in one statement (or 404).
+
+    Both rows are locked (``FOR UPDATE OF`` both), so PostgreSQL re-reads each at its latest
+    committed version once the lock is granted: a task completed by the transaction we waited
+    for is seen as completed, never as the open row of the statement's snapshot.
+    """
+    query = (select(ProcessInstance, HumanTask).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+             .where(HumanTask.id == task_id))
+    if not is_sqlite(session):
+        query = query.with_for_update(of=[ProcessInstance, HumanTask])
+    found = session.execute(query.execution_options(populate_existing=True)).unique().one_or_none()
+    if found is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return found[0], found[1]
+
+
 @contextmanager
 def running(session: Session, platform: Platform, instance_id: int | None = None, *,
-            of_task: int | None = None, locked: ProcessInstance | None = None) -> Iterator[tuple]:
+            locked: ProcessInstance | None = None) -> Iterator[tuple]:
     """Lock, load, yield ``(instance, workflow)``, then save and sync.
 
-    ``of_task``: the instance of that human task; ``locked``: an instance this transaction has locked.
+    ``locked``: an instance this transaction has locked already (``lock_task``).
     """
-    instance = locked if locked is not None else lock_instance(session, instance_id, of_task=of_task)
+    instance = locked if locked is not None else lock_instance(session, instance_id)
     workflow = platform.workflows.take(_cache_key(session, instance.id), instance.version)
     if workflow is None:
         workflow = platform.runtime.load(instance.state, instance.spec_key, instance.serializer_version)
@@ -143,8 +153,8 @@ def start_process(session: Session, platform: Platform, project: Project, stage_
 def complete_task(session: Session, platform: Platform, human_task_id: int, data: dict[str, Any],
                   actor: User) -> Any:
     """Complete a routed user task with validated form data; 409 if already done."""
-    with running(session, platform, of_task=human_task_id) as (instance, workflow):
-        task_row = tasks.get_task(session, human_task_id, refresh=True)  # read under the instance's lock
+    locked, task_row = lock_task(session, human_task_id)  # the task row is read under the instance's lock
+    with running(session, platform, locked=locked) as (instance, workflow):
         set_committed_value(task_row, "instance", instance)  # the answer's view reads it: no second load
         tasks.ensure_can_complete(task_row, actor)
         if task_row.form:

@@ -134,6 +134,68 @@ def test_postgres_refuses_update_and_delete(platform):
     assert _verify(platform).ok
 
 
+def test_events_are_inserted_once_already_chained_and_never_updated(platform):
+    from sqlalchemy import event
+    statements = []
+
+    def seen(conn, cursor, statement, *rest):
+        if "audit_event" in statement:
+            statements.append(statement.split()[0].upper())
+    engine = platform.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with transaction(platform.sessions) as session:
+            for i in range(3):
+                audit.record(session, platform, "test_event", project_code="P-ONCE", detail={"n": i})
+            waiting = audit.pending(session)
+            assert [json.loads(e.detail)["n"] for e in waiting] == [0, 1, 2]  # the transaction's readers see them
+            session.flush()
+            assert statements == []  # nothing is written before the commit
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert set(statements) == {"INSERT"}  # inserted with their places, never updated
+    if platform.settings.DATABASE_URL.startswith("postgresql"):
+        assert len(statements) == 1  # the three in one statement (insertmanyvalues)
+    assert _verify(platform).ok and _verify(platform).rows == 3
+
+
+def test_an_event_of_a_rolled_back_savepoint_takes_no_place(platform):
+    with transaction(platform.sessions) as session:
+        audit.record(session, platform, "kept", project_code="P-SP", detail={"n": 1})
+        try:
+            with session.begin_nested():
+                audit.record(session, platform, "dropped", project_code="P-SP", detail={"n": 2})
+                with session.begin_nested():
+                    audit.record(session, platform, "dropped", project_code="P-SP", detail={"n": 3})
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+        with session.begin_nested():
+            audit.record(session, platform, "kept", project_code="P-SP", detail={"n": 4})
+        assert [e.kind for e in audit.pending(session)] == ["kept", "kept"]
+    with pytest.raises(RuntimeError):
+        with transaction(platform.sessions) as session:
+            audit.record(session, platform, "dropped", project_code="P-SP", detail={"n": 5})
+            raise RuntimeError("the whole transaction rolls back")
+    with transaction(platform.sessions) as session:
+        assert audit.pending(session) == []  # nothing carried into the next transaction
+    with transaction(platform.sessions, write=False) as session:
+        kept = session.execute(select(AuditEvent.kind, AuditEvent.detail).order_by(AuditEvent.seq)).all()
+    assert [(k, json.loads(d)["n"]) for k, d in kept] == [("kept", 1), ("kept", 4)]
+    assert _verify(platform).ok
+
+
+def test_postgres_refuses_even_placing_an_unchained_row(platform):
+    with transaction(platform.sessions) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("the append-only trigger is PostgreSQL's")
+    _tamper(platform, "INSERT INTO audit_event (at, kind, detail) VALUES (now(), 'loose', '{}')")
+    with pytest.raises(Exception, match="append-only"):  # the old at-commit UPDATE is refused too
+        with transaction(platform.sessions) as session:
+            session.execute(text("UPDATE audit_event SET seq = 1, prev_hash = :g, row_hash = :g, canonical = '{}' "
+                                 "WHERE kind = 'loose'"), {"g": audit.GENESIS})
+
+
 def test_eight_threads_leave_one_linear_chain(platform):
     with transaction(platform.sessions) as session:
         if session.get_bind().dialect.name != "postgresql":

@@ -101,8 +101,11 @@ class DecidedItem:
 def decided_items(session: Session, platform, instance: ProcessInstance) -> list[DecidedItem]:
     """Every item the stage's decision chose, with the department's outcome, number and date."""
     decisions: dict[str, dict] = {}
-    for detail in session.scalars(select(AuditEvent.detail).where(
-            AuditEvent.instance_id == instance.id, AuditEvent.kind == "item_decided").order_by(AuditEvent.id)):
+    stored = session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.instance_id == instance.id, AuditEvent.kind == "item_decided").order_by(AuditEvent.id)).all()
+    recorded_now = [e.detail for e in audit.pending(session)  # this transaction's, stored at its commit
+                    if e.instance_id == instance.id and e.kind == "item_decided"]
+    for detail in [*stored, *recorded_now]:
         try:
             value = json.loads(detail)
         except ValueError:

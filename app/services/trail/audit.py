@@ -7,8 +7,10 @@ re-serialised) and ``row_hash = SHA-256(prev_hash ‖ canonical)``.  A writer ta
 every writing transaction already holds the database's write lock (``BEGIN IMMEDIATE``).  So
 concurrent writers queue on the head and the chain stays linear.  The head is taken at the
 commit, as the transaction's last lock (``_chain``), so it is held for milliseconds and cannot
-close a deadlock with the rows the transaction locked before.  On PostgreSQL a trigger refuses
-UPDATE, DELETE and TRUNCATE of ``audit_event`` (migration ``0008_seal_trail``).
+close a deadlock with the rows the transaction locked before.  A transaction's events wait in
+the session until then and are inserted already chained, in one statement: a row is written
+once and never updated.  On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE of
+``audit_event`` (migrations ``0008_seal_trail``, ``0023_audit_insert_only``).
 
 ``verify_chain`` streams the rows by ``seq`` and names the first break; a signed checkpoint
 (``trail.checkpoints``) catches a recomputed chain or a cut tail.
@@ -56,12 +58,12 @@ _UNCHAINED = "audit_unchained"
 def record(session: Session, platform, kind: str, actor: User | None = None,
            instance: ProcessInstance | None = None, project_code: str | None = None,
            detail: dict[str, Any] | None = None, engineering_code: str | None = None) -> AuditEvent:
-    """Append one audit event in the caller's transaction; it joins the chain when that commits.
+    """Append one audit event in the caller's transaction; it is stored, chained, when that commits.
 
     ``engineering_code`` is the level 1-3 code (三级工程码) the event concerns; by
-    default the code the instance's application was filed under.  The row is inserted at once
-    (the transaction's own queries see it); its place in the chain is given by ``_chain`` just
-    before the commit.
+    default the code the instance's application was filed under.  Until the commit the event
+    waits in the session (``pending``: what the transaction's own readers consult); an event
+    recorded inside a savepoint that rolls back is dropped with it.
     """
     if instance is not None and project_code is None:
         project_code = instance.project.code
@@ -71,32 +73,57 @@ def record(session: Session, platform, kind: str, actor: User | None = None,
                        engineering_code=engineering_code or project_code,
                        instance_id=instance.id if instance else None, kind=kind,
                        detail=json.dumps(detail or {}, ensure_ascii=False, default=str))
-    session.add(event)
-    transaction = session.get_transaction()
-    waiting = session.info.get(_UNCHAINED)
-    if waiting is None or waiting[0] is not transaction:
-        waiting = session.info[_UNCHAINED] = (transaction, [])
-    waiting[1].append(event)
+    _waiting(session).append((event, _savepoints(session)))
     return event
+
+
+def pending(session: Session) -> list[AuditEvent]:
+    """The events this transaction recorded that are not stored yet (they are at its commit)."""
+    return [event for event, _ in session.info.get(_UNCHAINED, ())]
+
+
+def _waiting(session: Session) -> list:
+    return session.info.setdefault(_UNCHAINED, [])
+
+
+def _savepoints(session: Session) -> frozenset:
+    """The savepoints open now (the event goes if any of them rolls back)."""
+    nested, open_now = session.get_nested_transaction(), set()
+    while nested is not None and nested.nested:
+        open_now.add(nested)
+        nested = nested.parent
+    return frozenset(open_now)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    waiting = session.info.get(_UNCHAINED)
+    if waiting and previous_transaction.nested:
+        waiting[:] = [(e, inside) for e, inside in waiting if previous_transaction not in inside]
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_unstored(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: committed (stored) or rolled back
+        session.info.pop(_UNCHAINED, None)
 
 
 @sa_event.listens_for(Session, "before_commit")
 def _chain(session: Session) -> None:
-    """Give the transaction's new events their places: lock the head, hash them in order, move it.
+    """Give the transaction's events their places and store them: lock the head, hash, insert, move it.
 
     The head is the last lock a writing transaction takes and it is held only while the commit
     finishes, so writers queue on it briefly and never deadlock on it (every other lock is
     already theirs).  ``seq`` and ``prev_hash`` are unique: a fork cannot be stored even by a
-    path that skipped the lock.  An event of a rolled-back savepoint is no longer in the session
-    and takes no place.
+    path that skipped the lock.
     """
-    waiting = session.info.pop(_UNCHAINED, None)
-    if not waiting or waiting[0] is not session.get_transaction():
+    if session.in_nested_transaction():  # a savepoint's release: its events wait for the real commit
         return
-    events = [e for e in waiting[1] if e in session]
+    events = pending(session)
+    session.info.pop(_UNCHAINED, None)
     if not events:
         return
-    session.flush()
+    session.flush()  # the business rows first: their locks are taken before the head's
     head = _locked_head(session)
     seq, prev = head.seq, head.hash
     for e in events:
@@ -105,6 +132,7 @@ def _chain(session: Session) -> None:
         digest = chain_hash(prev, body)
         e.seq, e.prev_hash, e.row_hash, e.canonical = seq, prev, digest, body
         prev = digest
+    session.add_all(events)
     head.seq, head.hash = seq, prev
 
 

@@ -53,7 +53,8 @@ def _visible_proposal(session, proposal_id: int):
 def planning_proposals():
     """The planning proposals the caller leads, reviews or oversees, newest first."""
     with unit_of_work(write=False) as session:
-        return jsonify({"proposals": [_proposal_view(session, p) for p in generation.visible_proposals(session, g.user)]})
+        proposals = generation.visible_proposals(session, g.user)
+        return jsonify({"proposals": [_proposal_view(session, p) for p in proposals]})
 
 
 @bp.post("/planning/proposals")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from app.db import transaction
 from app.services.provisioning import demo
 from app.services.provisioning.portal_platforms import DEMO_SITE

@@ -17,10 +17,10 @@ from app.db import transaction
 from app.errors import Forbidden, InvalidInput
 from app.models import Unit, User
 from app.services.oversight import exports, figures
-from app.services.timelimits import itemclock
 from app.services.oversight.scope import CITY, PROVINCE, UNIT, Filters, Scope, parse_filters, scope_of
 from app.services.people import accounts
 from app.services.provisioning import reference
+from app.services.timelimits import itemclock
 from engine.calendar import WorkingCalendar
 from tests.integration.history_steps import generate, wipe
 
@@ -163,7 +163,7 @@ def _independent_durations(platform, by):
                           "h.paused_working_days FROM item_handling h JOIN project p ON p.id = h.project_id "
                           "JOIN process_instance pi ON pi.id = h.instance_id WHERE h.finished_at IS NOT NULL")
     groups: dict = {}
-    for stage, item, division, accepted, finished, paused in rows:
+    for stage, item, _division, accepted, finished, paused in rows:
         key = {"stage": stage, "item": item}[by]
         start, end = _utc(accepted).astimezone(_SHANGHAI).date(), _utc(finished).astimezone(_SHANGHAI).date()
         days = sum(1 for k in range(1, (end - start).days + 1)
@@ -199,7 +199,7 @@ def test_kept_working_days_follow_a_change_of_the_calendar(history):
     rows = _sql(history, "SELECT id, accepted_at, finished_at, working_days FROM item_handling "
                          "WHERE working_days >= 2 ORDER BY id")
     calendar = history.calendar.current()
-    for handling_id, accepted, finished, days in rows:
+    for handling_id, accepted, finished, days in rows:  # noqa: B007 - the row found is used after the loop
         start, end = _utc(accepted).astimezone(_SHANGHAI).date(), _utc(finished).astimezone(_SHANGHAI).date()
         inside = [start + dt.timedelta(days=k) for k in range(1, (end - start).days + 1)]
         weekdays = [d for d in inside if d.weekday() < 5 and calendar.is_working_day(d)]

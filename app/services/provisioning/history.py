@@ -57,7 +57,7 @@ class Profile:
 
     name: str = "hainan-2019"
     #: declared projects that file stage 1 within the period (the others only took a code)
-    apply_stage1: float = 0.50
+    apply_stage1: float = 0.555
     #: after an approved stage, the chance that the next one is filed within the period
     proceed: dict = field(default_factory=lambda: {"engineering": 0.12, "construction": 0.55,
                                                    "acceptance": 0.45, "parallel": 0.08})

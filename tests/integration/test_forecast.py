@@ -274,6 +274,26 @@ def test_the_stored_baseline_is_exactly_what_a_fresh_simulation_gives(candidates
     assert candidate.stored_baseline(model, "initiation", active, BASELINE + 1, 1) is None  # another n: simulated
 
 
+def test_forked_workers_never_read_the_calendar_table_and_match_one_process(candidates):
+    """The platform's holiday table re-reads its epoch from the database now and then; a forked
+    worker that did so would talk over the parent's connection. The simulation takes a snapshot."""
+    from app.services.flows.deployments import active_version
+    platform, removed, added = candidates
+    calendar = platform.calendar
+    if not hasattr(calendar, "check_seconds"):
+        pytest.skip("the platform's calendar is not read from the database")
+    with platform.sessions() as session:
+        model = store.current(session)
+        assert active_version(session) != removed
+    kept, calendar.check_seconds = calendar.check_seconds, 0  # a live table checks at every question
+    try:
+        forked = candidate.simulate_version(platform, model, "initiation", removed, 3 * candidate.CHUNK, 3, 2)
+        alone = candidate.simulate_version(platform, model, "initiation", removed, 3 * candidate.CHUNK, 3, 1)
+    finally:
+        calendar.check_seconds = kept
+    assert forked == alone and all(r.days is not None for r in forked)
+
+
 def test_elements_new_in_the_candidate_take_the_analysts_figures_and_say_so(candidates):
     platform, removed, added = candidates
     client, api = _api(platform)

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from ...models import DeploymentFile
 from ...stages import STAGES
-from .simulate import SimResult, Simulator, analyst_figures
+from .simulate import SimResult, Simulator, analyst_figures, fixed_calendar
 
 SPREAD_DAYS = 90
 BOOTSTRAP = 1000
@@ -113,7 +113,7 @@ def _run_chunk(indices: list[int]) -> list[tuple[int, SimResult]]:
     sim = job.get("sim")
     if sim is None:
         sim = job["sim"] = Simulator(job["platform"], job["model"], job["process_id"], job["version"],
-                                     np.random.default_rng(0))
+                                     np.random.default_rng(0), calendar=job["calendar"])
     starts, plan, seed = job["starts"], job["plan"], job["seed"]
     out = []
     for i in indices:
@@ -136,6 +136,7 @@ def _simulate_version(platform, model, stage_key, version, n, seed, workers, pro
     platform.specs.get(process_id, version)  # parsed once, here, before any fork
     _JOB.clear()
     _JOB.update(platform=platform, model=model, process_id=process_id, version=version,
+                calendar=fixed_calendar(platform.calendar),  # read here, before any fork: never in a child
                 starts=model["stages"][stage_key]["starts"], plan=plan or _plan(model, stage_key, n, seed),
                 seed=seed)
     n = len(_JOB["plan"])

@@ -88,11 +88,16 @@ class Simulator:
     process_id: str
     version: int
     rng: np.random.Generator
+    #: the working-day calendar as it stands (``fixed_calendar``): never the platform's live one,
+    #: which re-reads its table from the database now and then (a forked worker must not)
+    calendar: Any = None
 
     def __post_init__(self):
         self.bundle = self.platform.specs.get(self.process_id, self.version)
         self.clock = SimClock(dt.datetime(2026, 1, 5, 1, tzinfo=dt.UTC))
-        cal, catalog, share = self.platform.calendar, self.platform.catalog, self.platform.settings.WARNING_SHARE
+        if self.calendar is None:
+            self.calendar = fixed_calendar(self.platform.calendar)
+        cal, catalog, share = self.calendar, self.platform.catalog, self.platform.settings.WARNING_SHARE
 
         def deadline(warning: bool):
             def factory(context):
@@ -154,7 +159,7 @@ class Simulator:
 
     def run(self, start: dict[str, Any], at: dt.datetime) -> SimResult:
         """Simulate one project's stage from ``at`` with its start data."""
-        rng, cal = self.rng, self.platform.calendar
+        rng, cal = self.rng, self.calendar
         self.clock.now = at
         data = {k: v for k, v in start.items() if k in ("project", "application", "facts")}
         workflow = self.runtime.start(self.bundle, data)
@@ -198,6 +203,13 @@ class Simulator:
         ended = self.runtime.outcome(workflow)
         days = working_days(cal, at, self.clock.now) if ended is not None else None
         return SimResult(days, ended.end_event if ended else None, analyst, defaulted, done_tasks)
+
+
+def fixed_calendar(calendar):
+    """The calendar as it is now, detached from its source (a holiday table or file re-checks its
+    source every few seconds; the snapshot never does, so a simulation touches no database)."""
+    current = getattr(calendar, "current", None)
+    return current() if callable(current) else calendar
 
 
 def analyst_figures(props: dict) -> tuple[float, float, dict[str, float]] | None:

@@ -294,6 +294,21 @@ def test_forked_workers_never_read_the_calendar_table_and_match_one_process(cand
     assert forked == alone and all(r.days is not None for r in forked)
 
 
+def test_a_simulation_past_the_declared_years_counts_weekdays_and_says_so():
+    from app.services.forecast.simulate import ASSUMED_YEARS, assumed_years, fixed_calendar
+    from engine.calendar import WorkingCalendar
+    declared = WorkingCalendar({}, range(2019, 2028))
+    last = max(declared.covered_years())
+    fixed = fixed_calendar(declared)
+    assert assumed_years(declared, fixed) == list(range(last + 1, last + 1 + ASSUMED_YEARS))
+    monday = dt.date(last + 1, 1, 1)
+    monday += dt.timedelta(days=(7 - monday.weekday()) % 7)
+    assert fixed.is_working_day(monday) and not fixed.is_working_day(monday + dt.timedelta(days=5))
+    assert fixed.add_working_days(monday, 5) == monday + dt.timedelta(days=7)  # Mon + 5 working days: next Mon
+    with pytest.raises(Exception, match=str(last + 1)):
+        declared.is_working_day(monday)  # the platform itself never guesses a year
+
+
 def test_elements_new_in_the_candidate_take_the_analysts_figures_and_say_so(candidates):
     platform, removed, added = candidates
     client, api = _api(platform)

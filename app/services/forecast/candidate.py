@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from ...models import DeploymentFile
 from ...stages import STAGES
-from .simulate import SimResult, Simulator, analyst_figures, fixed_calendar
+from .simulate import SimResult, Simulator, analyst_figures, assumed_years, fixed_calendar
 
 SPREAD_DAYS = 90
 BOOTSTRAP = 1000
@@ -260,7 +260,9 @@ def forecast(platform, model: dict, candidate: int, active: int, stages: list[st
     return {"candidate": candidate, "active": active, "n": n, "seed": seed, "model_until": model.get("until"),
             "basis": "simulated by the engine on the deployed specs; times and outcomes from history, "
                      "analyst figures where given (analyst_elements, new.analyst_share)",
-            "model_instances": model.get("instances"), "stages": out}
+            "model_instances": model.get("instances"), "stages": out,
+            #: years past the declared calendar that simulated projects may reach, counted as weekdays
+            "calendar_assumed_years": assumed_years(platform.calendar, fixed_calendar(platform.calendar))}
 
 
 def default_workers() -> int:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.calendar import WorkingCalendar
 from engine.decisions import plan_helpers
 from engine.runtime import Runtime
 from engine.timelimits import ItemClock, thresholds
@@ -205,11 +206,30 @@ class Simulator:
         return SimResult(days, ended.end_event if ended else None, analyst, defaulted, done_tasks)
 
 
-def fixed_calendar(calendar):
-    """The calendar as it is now, detached from its source (a holiday table or file re-checks its
-    source every few seconds; the snapshot never does, so a simulation touches no database)."""
+#: years past the last declared one that a simulation may reach: taken as Monday to Friday
+#: working, weekends resting, no holidays (the forecast says which years it assumed)
+ASSUMED_YEARS = 3
+
+
+def fixed_calendar(calendar) -> WorkingCalendar:
+    """The calendar as it is now, detached from its source, with ``ASSUMED_YEARS`` more years.
+
+    A holiday table or file re-checks its source every few seconds; the snapshot never does, so a
+    simulation touches no database.  A simulated project filed late in the last declared year can
+    run into the next one, whose holidays are published only in the November before: there the
+    simulation counts weekdays (``assumed_years`` names them).
+    """
     current = getattr(calendar, "current", None)
-    return current() if callable(current) else calendar
+    now = current() if callable(current) else calendar
+    last = max(now.covered_years())
+    return WorkingCalendar(now.overrides, set(now.covered_years()) | set(range(last + 1, last + 1 + ASSUMED_YEARS)))
+
+
+def assumed_years(platform_calendar, fixed: WorkingCalendar) -> list[int]:
+    """The years ``fixed`` counts as plain weekdays because the platform's calendar does not cover them."""
+    current = getattr(platform_calendar, "current", None)
+    now = current() if callable(current) else platform_calendar
+    return sorted(set(fixed.covered_years()) - set(now.covered_years()))
 
 
 def analyst_figures(props: dict) -> tuple[float, float, dict[str, float]] | None:

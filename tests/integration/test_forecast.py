@@ -309,6 +309,24 @@ def test_a_simulation_past_the_declared_years_counts_weekdays_and_says_so():
         declared.is_working_day(monday)  # the platform itself never guesses a year
 
 
+def test_a_simulated_project_past_every_assumed_year_is_given_up_not_fatal(candidates, monkeypatch):
+    from app.services.forecast import simulate
+    platform, removed, added = candidates
+    with platform.sessions() as session:
+        model = store.current(session)
+    sim = simulate.Simulator(platform, model, candidate.stage_process("initiation"), removed,
+                             candidate.np.random.default_rng(1))
+    start = model["stages"]["initiation"]["starts"][0]
+    last = max(sim.calendar.covered_years())
+    ended = sim.run(start, dt.datetime(last, 6, 1, 2, tzinfo=dt.UTC))
+    assert ended.days is not None  # inside the years: it ends
+    gone = sim.run(start, dt.datetime(last, 12, 31, 8, tzinfo=dt.UTC))  # 16:00 on its last day
+    assert gone.days is None and gone.end_event is None  # its first deadline falls past them
+    monkeypatch.setattr(sim, "_run", lambda *a: (_ for _ in ()).throw(ValueError("a real fault")))
+    with pytest.raises(ValueError):
+        sim.run(start, dt.datetime(last, 6, 1, 2, tzinfo=dt.UTC))  # anything else is never swallowed
+
+
 def test_elements_new_in_the_candidate_take_the_analysts_figures_and_say_so(candidates):
     platform, removed, added = candidates
     client, api = _api(platform)

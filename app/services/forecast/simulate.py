@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.calendar import WorkingCalendar
+from engine.calendar import CalendarError, WorkingCalendar
 from engine.decisions import plan_helpers
+from engine.errors import EngineError
 from engine.runtime import Runtime
 from engine.timelimits import ItemClock, thresholds
 
@@ -159,7 +160,19 @@ class Simulator:
     # -- one project -------------------------------------------------------------------------
 
     def run(self, start: dict[str, Any], at: dt.datetime) -> SimResult:
-        """Simulate one project's stage from ``at`` with its start data."""
+        """Simulate one project's stage from ``at`` with its start data.
+
+        A project whose simulated time runs past the calendar's years (a rare tail of long
+        waits) is given up there like a stuck one: it did not end (``days`` None).
+        """
+        try:
+            return self._run(start, at)
+        except EngineError as exc:
+            if not _beyond_calendar(exc):
+                raise
+            return SimResult(None, None, False, False, 0)
+
+    def _run(self, start: dict[str, Any], at: dt.datetime) -> SimResult:
         rng, cal = self.rng, self.calendar
         self.clock.now = at
         data = {k: v for k, v in start.items() if k in ("project", "application", "facts")}
@@ -208,7 +221,7 @@ class Simulator:
 
 #: years past the last declared one that a simulation may reach: taken as Monday to Friday
 #: working, weekends resting, no holidays (the forecast says which years it assumed)
-ASSUMED_YEARS = 3
+ASSUMED_YEARS = 10
 
 
 def fixed_calendar(calendar) -> WorkingCalendar:
@@ -223,6 +236,17 @@ def fixed_calendar(calendar) -> WorkingCalendar:
     now = current() if callable(current) else calendar
     last = max(now.covered_years())
     return WorkingCalendar(now.overrides, set(now.covered_years()) | set(range(last + 1, last + 1 + ASSUMED_YEARS)))
+
+
+def _beyond_calendar(exc: BaseException | None) -> bool:
+    """Whether an engine error comes from a date past the calendar's years (``CalendarError``)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, CalendarError):
+            return True
+        seen.add(id(exc))
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    return False
 
 
 def assumed_years(platform_calendar, fixed: WorkingCalendar) -> list[int]:

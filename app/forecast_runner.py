@@ -1,14 +1,17 @@
 """Runs a forecast job in a thread of the process that accepted it, in its own short transactions.
 
 The job's row (``app.services.forecast.jobs``) is committed before the thread
-starts, so a poll that arrives at once, on any node, finds it.  Progress and
-the heartbeat are written at most every ``WRITE_EVERY`` seconds; the result or
-the error at the end.  If this process dies, the heartbeat stops and the job is
-reported failed after ``jobs.DEAD_AFTER`` seconds.
+starts, so a poll that arrives at once, on any node, finds it.  Progress is
+written at most every ``WRITE_EVERY`` seconds, and a heartbeat every
+``HEARTBEAT_SECONDS`` even without progress (a job may wait for another
+forecast of the same process); the result or the error at the end.  If this
+process dies, the heartbeat stops and the job is reported failed after
+``jobs.DEAD_AFTER`` seconds.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -19,7 +22,12 @@ from .db import transaction
 from .models.base import utcnow
 from .services.forecast import candidate, jobs
 
-WRITE_EVERY = 1.0  # seconds between progress writes (and heartbeats) of a running job
+log = logging.getLogger(__name__)
+
+WRITE_EVERY = 1.0  # seconds between progress writes of a running job
+#: seconds between heartbeats, progress or not (a job may wait for another forecast of this
+#: process to finish: one simulation runs at a time); well inside ``jobs.DEAD_AFTER``
+HEARTBEAT_SECONDS = 10.0
 
 
 def runner_name() -> str:
@@ -53,9 +61,24 @@ def _run(platform, job_id: str, model: dict, version: int, active: int, stages: 
             written = time.monotonic()
             write(done=done, total=total)
 
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                write()
+            except Exception:  # noqa: BLE001 - a missed beat is retried at the next one
+                log.warning("forecast job %s: heartbeat not written", job_id, exc_info=True)
+
+    beating = threading.Thread(target=beat, name=f"forecast-beat-{job_id[:12]}", daemon=True)
+    beating.start()
     try:
         result = candidate.forecast(platform, model, version, active, stages, n, seed, workers, progress)
     except Exception as exc:  # noqa: BLE001 - reported to the page, never lost in a thread
-        write(error=f"{exc.__class__.__name__}: {exc}")
+        outcome = {"error": f"{exc.__class__.__name__}: {exc}"}
     else:
-        write(done=2 * n * len(stages), result=result)
+        outcome = {"done": 2 * n * len(stages), "result": result}
+    finally:
+        stop.set()
+        beating.join()
+    write(**outcome)

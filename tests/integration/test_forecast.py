@@ -429,6 +429,32 @@ def _poll_from_the_other_node(platform, client, api, other, other_api, removed, 
                      headers=other_api.headers).status_code == 404  # another version's job is not this one's
 
 
+def test_a_job_waiting_for_another_forecast_keeps_beating_then_runs(candidates, monkeypatch):
+    import time as clock
+
+    from app import forecast_runner
+    from app.models import ForecastJob
+    platform, removed, added = candidates
+    with platform.sessions() as session:
+        model = store.current(session)
+    monkeypatch.setattr(forecast_runner, "HEARTBEAT_SECONDS", 0.1)
+    with candidate._SIMULATING:  # another forecast of this process is simulating
+        job_id = forecast_runner.start(platform, model, removed, removed - 1, ["initiation"], 10, 1, 1)
+        with platform.sessions() as session:
+            first = session.get(ForecastJob, job_id).heartbeat_at
+        clock.sleep(0.6)
+        with platform.sessions() as session:
+            waiting = session.get(ForecastJob, job_id)
+            assert waiting.status == "running" and waiting.done == 0 and waiting.heartbeat_at > first
+    for _ in range(300):
+        with platform.sessions() as session:
+            job = session.get(ForecastJob, job_id)
+            if job.status != "running":
+                break
+        clock.sleep(0.1)
+    assert job.status == "done" and job.done == 20, job.error
+
+
 def test_a_job_whose_process_died_is_reported_failed_and_cannot_be_revived(candidates):
     from app.models.base import utcnow
     from app.services.forecast import jobs

@@ -75,7 +75,8 @@ def test_the_applicants_round_in_the_browser(browser, live_server, live_platform
     # submitting without every required material is refused, with a summary at the top
     applicant.click("#stage-form button[type=submit]:not([name])")
     applicant.wait_for_selector("#error-summary")
-    assert applicant.evaluate("() => document.activeElement.id") == "error-summary"
+    # apply.js moves the focus to the summary once it runs (the element is there before it does)
+    applicant.wait_for_function("() => document.activeElement && document.activeElement.id === 'error-summary'")
     summary = applicant.inner_text("#error-summary")
     assert "缺少必交材料" in summary and "节能报告" in summary and "项目申请报告" not in summary
     assert applicant.input_value("#f-contact_name") == "王海"  # nothing typed was lost

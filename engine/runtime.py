@@ -201,9 +201,15 @@ class Runtime:
 
 def _engine_cause(exc: BaseException) -> EngineError | None:
     """The first of our errors in an exception's chain (SpiffWorkflow may wrap it twice)."""
+    return cause_of(exc, EngineError)
+
+
+def cause_of(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kind`` in ``exc``'s chain: itself, SpiffWorkflow's ``exception``
+    attribute, ``__cause__`` or ``__context__``, followed once each."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, EngineError):
+        if isinstance(exc, kind):
             return exc
         seen.add(id(exc))
         exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__

@@ -35,7 +35,7 @@ import numpy as np
 from engine.calendar import CalendarError, WorkingCalendar
 from engine.decisions import plan_helpers
 from engine.errors import EngineError
-from engine.runtime import Runtime
+from engine.runtime import Runtime, cause_of
 from engine.timelimits import ItemClock, thresholds
 
 from ..timelimits.itemclock import item_limit
@@ -240,13 +240,7 @@ def fixed_calendar(calendar) -> WorkingCalendar:
 
 def _beyond_calendar(exc: BaseException | None) -> bool:
     """Whether an engine error comes from a date past the calendar's years (``CalendarError``)."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, CalendarError):
-            return True
-        seen.add(id(exc))
-        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
-    return False
+    return cause_of(exc, CalendarError) is not None
 
 
 def assumed_years(platform_calendar, fixed: WorkingCalendar) -> list[int]:

@@ -327,6 +327,22 @@ def test_a_simulated_project_past_every_assumed_year_is_given_up_not_fatal(candi
         sim.run(start, dt.datetime(last, 6, 1, 2, tzinfo=dt.UTC))  # anything else is never swallowed
 
 
+def test_a_project_that_never_leaves_a_correction_loop_is_given_up_and_counted(candidates, monkeypatch):
+    from app.services.forecast import simulate
+    platform, removed, added = candidates
+    with platform.sessions() as session:
+        model = store.current(session)
+    plain = candidate.simulate_version(platform, model, "initiation", removed, 10, 4)
+    assert not any(r.stuck for r in plain) and candidate.summary(plain)["stuck"] == 0
+    real = simulate.outcome_shares
+    monkeypatch.setattr(simulate, "outcome_shares", lambda m, form, *a: {"correct": 1.0}
+                        if form == "review.schema.json" else real(m, form, *a))  # every review corrects
+    monkeypatch.setattr(simulate, "MAX_STEPS", 80)
+    looping = candidate.simulate_version(platform, model, "initiation", removed, 10, 4)
+    assert all(r.stuck and r.days is None and r.end_event is None for r in looping)
+    assert candidate.summary(looping)["stuck"] == 10 and candidate.summary(looping)["ended"] == 0
+
+
 def test_elements_new_in_the_candidate_take_the_analysts_figures_and_say_so(candidates):
     platform, removed, added = candidates
     client, api = _api(platform)

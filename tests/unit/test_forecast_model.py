@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from app.services.forecast.model import km_quantiles, quantile, sample
+from app.services.forecast.model import km_quantiles, outcome_shares, quantile, sample
 
 
 def test_without_censoring_the_quantiles_are_the_empirical_ones():
@@ -29,3 +29,31 @@ def test_residual_draws_respect_the_elapsed_time():
     assert draws.min() >= 12.0 - 1e-9 and draws.max() <= 20.0
     plain = sample(q, np.random.default_rng(1), 2000)
     assert abs(float(np.median(plain)) - quantile(q, 0.5)) < 1.5
+
+
+def _model(**tasks):
+    return {"tasks": {key: {"done": sum(sum(r.values()) for r in o.values()), "q": [1.0] * 101, "outcomes": o}
+                      for key, o in tasks.items()}}
+
+
+def test_a_reexamination_seen_once_leans_on_the_pooled_shares():
+    """A re-review of one item seen once, corrected again, must not make every simulated one correct
+    again: that is a loop the simulation never leaves."""
+    pooled = {"first": {"approve": 90, "correct": 10}, "again": {"approve": 62, "correct": 2}}
+    model = _model(**{"review.schema.json||": pooled, "review.schema.json||fire": pooled,
+                      "review.schema.json|S3-FIRE|fire": {"first": {"approve": 5, "correct": 1},
+                                                          "again": {"correct": 1}}})
+    again = outcome_shares(model, "review.schema.json", "S3-FIRE", "fire", True)
+    assert abs(sum(again.values()) - 1) < 1e-9
+    assert 0.031 < again["correct"] < 0.5  # above the pooled 3 %, far from the observed 100 %
+    first = outcome_shares(model, "review.schema.json", "S3-FIRE", "fire", False)
+    assert 0.1 < first["correct"] < 1 / 6
+
+
+def test_many_observations_speak_for_themselves_and_unseen_rounds_take_the_first():
+    model = _model(**{"review.schema.json||": {"first": {"approve": 9, "correct": 1}, "again": {}},
+                      "review.schema.json|S1|drc": {"first": {"approve": 500, "refuse": 500}, "again": {}}})
+    first = outcome_shares(model, "review.schema.json", "S1", "drc", False)
+    assert abs(first["refuse"] - 0.5) < 0.01 and first["correct"] < 0.001
+    assert outcome_shares(model, "review.schema.json", "S1", "drc", True) == first
+    assert outcome_shares(model, "unknown.schema.json", None, None, False) == {}

@@ -173,7 +173,8 @@ def baselines(platform, model: dict, active: int, n: int, seed: int = 1, workers
         out[stage_key] = {"version": active, "n": n, "seed": seed,
                           "days": [r.days for r in results],
                           "end": [r.end_event for r in results], "analyst": [r.analyst for r in results],
-                          "defaulted": [r.defaulted for r in results], "tasks": [r.tasks for r in results]}
+                          "defaulted": [r.defaulted for r in results], "tasks": [r.tasks for r in results],
+                          "stuck": [r.stuck for r in results]}
     return out
 
 
@@ -182,8 +183,9 @@ def stored_baseline(model: dict, stage_key: str, active: int, n: int, seed: int)
     found = (model.get("baselines") or {}).get(stage_key)
     if not found or (found["version"], found["n"], found["seed"]) != (active, n, seed):
         return None
+    stuck = found.get("stuck") or [False] * len(found["days"])
     return [SimResult(*row) for row in zip(found["days"], found["end"], found["analyst"], found["defaulted"],
-                                            found["tasks"], strict=True)]
+                                            found["tasks"], stuck, strict=True)]
 
 
 def summary(results: list[SimResult]) -> dict[str, Any]:
@@ -194,7 +196,9 @@ def summary(results: list[SimResult]) -> dict[str, Any]:
             "p90": round(float(np.quantile(days, 0.9)), 2) if days.size else None,
             "outcomes": dict(Counter(r.end_event or "running" for r in results)),
             "analyst_share": round(sum(r.analyst for r in results) / max(1, len(results)), 4),
-            "defaulted_share": round(sum(r.defaulted for r in results) / max(1, len(results)), 4)}
+            "defaulted_share": round(sum(r.defaulted for r in results) / max(1, len(results)), 4),
+            #: given up after MAX_STEPS engine steps (a loop the model's shares never leave)
+            "stuck": sum(r.stuck for r in results)}
 
 
 def difference(old: list[SimResult], new: list[SimResult], seed: int) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from engine.calendar import LOCAL_TZ
 
 from ...models import HumanTask, ProcessInstance, SpecialProcedure
 from . import store
-from .model import REVIEW_FORMS, lookup, sample, working_days
+from .model import REVIEW_FORMS, lookup, outcome_shares, sample, working_days
 
 DRAWS = 400
 ACCEPT, SUPPLEMENT, RECHECK = ("window_accept.schema.json", "correction_supplement.schema.json",
@@ -66,12 +66,6 @@ def _residual(q: list[float], elapsed: float, rng, n: int) -> np.ndarray:
 def _full(model: dict, form: str, item: str | None, lane: str | None, rng, n: int) -> np.ndarray:
     found = lookup(model, form, item, lane)
     return sample(found[1]["q"], rng, n) if found else np.zeros(n)
-
-
-def _correction_share(entry: dict, again: bool) -> float:
-    counts = entry.get("outcomes", {}).get("again" if again else "first") or {}
-    total = sum(counts.values())
-    return counts.get("correct", 0) / total if total else 0.0
 
 
 def instance_eta(session: Session, platform, instance: ProcessInstance, model: dict,
@@ -119,7 +113,8 @@ def instance_eta(session: Session, platform, instance: ProcessInstance, model: d
                 left = rest + (_residual(found[1]["q"], max(elapsed - ran, 0), rng, n) if found else 0)
             if found:  # a correction round may follow: turnaround, recheck, a new review
                 again = (row.spec_name, row.item_code) in done
-                hit = rng.uniform(size=n) < _correction_share(found[1], again)
+                correcting = outcome_shares(model, row.form, row.item_code, row.lane_role, again).get("correct", 0.0)
+                hit = rng.uniform(size=n) < correcting
                 extra = (_full(model, SUPPLEMENT, None, "applicant", rng, n) +
                          _full(model, RECHECK, None, "window", rng, n) + sample(found[1]["q"], rng, n))
                 left = left + np.where(hit, extra, 0.0)

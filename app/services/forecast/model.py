@@ -317,6 +317,36 @@ def lookup(model: dict, form: str | None, item: str | None, lane: str | None) ->
     return None
 
 
+#: weight, in observations, of the pooled shares in a task's outcome shares: a handful of outcomes
+#: of one item and lane lean on those of its lane and form, hundreds speak for themselves
+PRIOR_WEIGHT = 5.0
+
+
+def outcome_shares(model: dict, form: str | None, item: str | None, lane: str | None,
+                   again: bool) -> dict[str, float]:
+    """The shares of a task's outcomes on its first round or on a later one, shrunk toward the pooled ones.
+
+    Each level (form, then form and lane, then form, item and lane) adds its own counts to
+    ``PRIOR_WEIGHT`` pseudo-observations of the level above: a re-review seen once, and then
+    corrected again, does not make every simulated re-review correct again (a loop with no way
+    out).  Later rounds nobody observed take the first round's shares.
+    """
+    tasks = model.get("tasks", {})
+    shares: dict[str, float] = {}
+    for key in (_key(form, None, None), _key(form, None, lane), _key(form, item, lane)):
+        entry = tasks.get(key)
+        counts = (entry or {}).get("outcomes", {}).get("again" if again else "first") or {}
+        total = sum(counts.values())
+        if not total:
+            continue
+        weight = PRIOR_WEIGHT if shares else 0.0
+        names = set(shares) | set(counts)
+        shares = {k: (counts.get(k, 0) + weight * shares.get(k, 0.0)) / (total + weight) for k in names}
+    if not shares and again:
+        return outcome_shares(model, form, item, lane, False)
+    return shares
+
+
 def quantile(q: list[float], share: float) -> float:
     """The value at ``share`` (0..1) of a 101-quantile list."""
     return float(np.interp(share * (len(q) - 1), np.arange(len(q)), q))

@@ -39,7 +39,7 @@ from engine.runtime import Runtime, cause_of
 from engine.timelimits import ItemClock, thresholds
 
 from ..timelimits.itemclock import item_limit
-from .model import lookup, working_days
+from .model import lookup, outcome_shares, working_days
 
 #: engine steps per simulated project before it is given up as stuck (a loop with no way out)
 MAX_STEPS = 600
@@ -79,6 +79,7 @@ class SimResult:
     analyst: bool                       # passed through a task timed by the analyst's figures
     defaulted: bool                     # passed through a task neither history nor the analyst knew
     tasks: int
+    stuck: bool = False                 # given up after ``MAX_STEPS`` engine steps without ending
 
 
 @dataclass
@@ -139,11 +140,11 @@ class Simulator:
         known = lookup(self.model, view.form, view.item_code, view.lane)
         if known is None:
             return Draw("default", lambda rng: DEFAULT_DAYS, {"first": {}, "again": {}})
-        entry = known[1]
-        q = np.asarray(entry["q"])
+        q = np.asarray(known[1]["q"])
         grid = np.arange(len(q))
         return Draw("history", lambda rng: float(np.interp(rng.uniform() * (len(q) - 1), grid, q)),
-                    {r: _shares(c) for r, c in entry.get("outcomes", {}).items()})
+                    {r: outcome_shares(self.model, view.form, view.item_code, view.lane, r == "again")
+                     for r in ("first", "again")})
 
     def answer(self, view, outcome: str | None, tolerance: float) -> dict:
         """The form data a simulated officer submits: the decision the gateways read."""
@@ -183,8 +184,10 @@ class Simulator:
         rounds: dict[tuple, int] = {}
         analyst = defaulted = False
         done_tasks = 0
+        stuck = True
         for _ in range(MAX_STEPS):
             if workflow.is_completed():
+                stuck = False
                 break
             for view in self.runtime.ready_user_tasks(workflow):
                 if view.task_id in pending:
@@ -203,6 +206,7 @@ class Simulator:
                 pending[view.task_id] = (due, view, outcome)
             timer = self.runtime.next_timer_due(workflow)
             if not pending and timer is None:
+                stuck = False  # nothing left to do: waiting on something no one simulates
                 break
             task_id, (due, view, outcome) = min(pending.items(), key=lambda kv: kv[1][0]) if pending else (
                 None, (None, None, None))
@@ -216,7 +220,8 @@ class Simulator:
             done_tasks += 1
         ended = self.runtime.outcome(workflow)
         days = working_days(cal, at, self.clock.now) if ended is not None else None
-        return SimResult(days, ended.end_event if ended else None, analyst, defaulted, done_tasks)
+        return SimResult(days, ended.end_event if ended else None, analyst, defaulted, done_tasks,
+                         stuck and ended is None)
 
 
 #: years past the last declared one that a simulation may reach: taken as Monday to Friday
@@ -278,11 +283,6 @@ def parse_outcomes(raw: str | None) -> dict[str, float]:
             out[name.strip()] = share
     total = sum(out.values())
     return {k: v / total for k, v in out.items()} if total > 0 else {}
-
-
-def _shares(counts: dict[str, int]) -> dict[str, float]:
-    total = sum(counts.values())
-    return {k: v / total for k, v in counts.items()} if total else {}
 
 
 def _pick(rng: np.random.Generator, shares: dict[str, float]) -> str | None:

@@ -516,7 +516,22 @@ def test_the_backtest_learns_before_the_cut_and_scores_the_rest(history):
     assert fc["median_error"] == pytest.approx((fc["median"] - real["median"]) / real["median"], abs=0.01)
     assert naive["median"] == naive["p90"] and naive["emd"] >= 0 and fc["emd"] >= 0
     assert stage["simulated_n"] >= 30 * 0.8
+    assert real["median_ci"][0] <= real["median"] <= real["median_ci"][1]
+    assert real["p90_ci"][0] <= real["p90"] <= real["p90_ci"][1]
+    # a small held-out sample is not scored: its own median is known only to a wide interval
+    assert stage["counts"] == (stage["real_n"] >= backtest.MIN_HELD_OUT
+                               and real["median_resolution"] <= backtest.TARGETS["median"])
     assert "initiation" in backtest.table(result)
+
+
+def test_the_held_out_medians_interval_narrows_with_the_sample():
+    from app.services.forecast import backtest
+    rng = backtest.np.random.default_rng(7)
+    bimodal = lambda n: backtest.np.concatenate([rng.uniform(1, 2.5, n // 2), rng.uniform(4, 20, n - n // 2)])
+    small = backtest._compare(bimodal(200), bimodal(400), 4.8)["real"]
+    large = backtest._compare(bimodal(3000), bimodal(400), 4.8)["real"]
+    assert small["median_resolution"] > backtest.TARGETS["median"]  # 200 cannot resolve ±15 % between modes
+    assert large["median_resolution"] < small["median_resolution"] / 2
 
 
 def test_the_commands_learn_and_backtest(history, tmp_path):

@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--plain", action="store_true",
                         help="no profiler: the process CPU time and wall time of each completion, and its SQL")
     parser.add_argument("--sort", default="cumulative", help="pstats order with --cpu (cumulative, tottime)")
+    parser.add_argument("--dump", help="with --cpu: also write the pstats file here")
     parser.add_argument("--sql", action="store_true",
                         help="print the statements of the completions, each with how often it ran per completion")
     args = parser.parse_args()
@@ -128,12 +129,35 @@ def main() -> None:
             pass
         elif args.cpu:
             import pstats
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
+            stats = pstats.Stats(profiler)
+            if args.dump:
+                stats.dump_stats(args.dump)
+            _by_package(stats, completions)
+            stats.sort_stats(args.sort).print_stats(45)
         else:
             print(profiler.output_text(unicode=True, color=False, show_all=False))
     finally:
         if schema:
             drop_schema(schema)
+
+
+def _by_package(stats, completions: int) -> None:
+    """Own CPU time per completion, summed by package (ours by top-level folder)."""
+    from collections import Counter
+    total = Counter()
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():
+        if "site-packages/" in filename:
+            name = filename.split("site-packages/")[1].split("/")[0].removesuffix(".py")
+        elif filename.startswith(str(ROOT)):
+            name = "/".join(filename[len(str(ROOT)) + 1:].split("/")[:2])
+        elif filename.startswith("<") or filename == "~":
+            name = "builtins"
+        else:
+            name = "stdlib"
+        total[name] += tottime
+    print("own CPU per completion, by package:")
+    for name, seconds in total.most_common(16):
+        print(f"  {seconds / completions * 1000:7.2f} ms  {name}")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,13 @@
         p.textContent = T('{name}（{id}）用时按分析员估计：中位数 {median} 个工作日，九成在 {p90} 个工作日内', { name: e.name, id: e.id, median: e.median_days, p90: e.p90_days });
         notes.appendChild(p);
       });
+      var stuck = (s.old.stuck || 0) + (s.new.stuck || 0);
+      if (stuck) {
+        var warn = document.createElement('p');
+        warn.className = 'flash error stuck';
+        warn.textContent = T('有 {n} 个模拟项目反复补正而未能结束（启用版本 {old} 个，待启用 {new} 个），未计入用时', { n: stuck, old: s.old.stuck || 0, new: s.new.stuck || 0 });
+        notes.appendChild(warn);
+      }
       s.new_elements.filter(function (e) { return !e.analyst; }).forEach(function (e) {
         var p = document.createElement('p');
         p.className = 'flash error';

@@ -447,3 +447,64 @@ def _table_dates(path: Path, year: int, entry: dict, field: str) -> list[date]:
             )
         days.append(day)
     return days
+
+
+# -- office hours ---------------------------------------------------------------------------------
+#
+# Statutory limits count working days whole (``working_time_between``); people work in office
+# hours.  A task opened at 16:00 and done at 10:00 the next working day took two office hours,
+# but eighteen hours of working-day time: measured that way, the same two hours weigh by the
+# time of day they fell on, and a simulation that adds such spans from any instant counts the
+# nights at random.  Office time is the unit work is done in.
+
+OFFICE_OPEN, OFFICE_HOURS = 9.0, 8.0  # local time: 09:00 to 17:00
+
+
+def _office_seconds(local: datetime, after: bool) -> float:
+    """Office seconds of ``local``'s day after it (or before it)."""
+    opens = datetime.combine(local.date(), time(9), LOCAL_TZ)
+    closes = opens + timedelta(hours=OFFICE_HOURS)
+    if after:
+        return max(0.0, (closes - max(local, opens)).total_seconds())
+    return max(0.0, (min(local, closes) - opens).total_seconds())
+
+
+def office_days_between(calendar, a: datetime, b: datetime) -> float:
+    """Office time between two instants on the calendar's working days, in office days (0 when b <= a)."""
+    if b <= a:
+        return 0.0
+    start, end = a.astimezone(LOCAL_TZ), b.astimezone(LOCAL_TZ)
+    day = OFFICE_HOURS * 3600
+    if start.date() == end.date():
+        if not calendar.is_working_day(start.date()):
+            return 0.0
+        return max(0.0, min(_office_seconds(end, False), day) - _office_seconds(start, False)) / day
+    total = _office_seconds(start, True) if calendar.is_working_day(start.date()) else 0.0
+    total += _office_seconds(end, False) if calendar.is_working_day(end.date()) else 0.0
+    first = datetime.combine(start.date() + _DAY, time(0), LOCAL_TZ)
+    last = datetime.combine(end.date(), time(0), LOCAL_TZ)
+    if last > first:  # the working days strictly between, whole
+        total += calendar.working_time_between(first, last) / _DAY * day
+    return total / day
+
+
+def after_office_days(calendar, start: datetime, days: float) -> datetime:
+    """The instant ``days`` office days after ``start``, inside office hours (UTC).
+
+    A start outside office hours counts from the next opening (a non-working day's, the next
+    working day's).
+    """
+    local = start.astimezone(LOCAL_TZ)
+    day = local.date()
+    if calendar.is_working_day(day):
+        hours = min(max(local.hour + local.minute / 60 - OFFICE_OPEN, 0.0), OFFICE_HOURS)
+    else:
+        day, hours = calendar.add_working_days(day, 1), 0.0
+    hours += (days % 1) * OFFICE_HOURS
+    whole = int(days)
+    if hours >= OFFICE_HOURS:
+        whole, hours = whole + 1, hours - OFFICE_HOURS
+    if whole:
+        day = calendar.add_working_days(day, whole)
+    at = datetime.combine(day, time(0), LOCAL_TZ) + timedelta(hours=OFFICE_OPEN + hours)
+    return at.astimezone(UTC)

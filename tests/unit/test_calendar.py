@@ -15,7 +15,9 @@ from engine.calendar import (
     WORKING_DAY,
     CalendarError,
     WorkingCalendar,
+    after_office_days,
     load_overrides,
+    office_days_between,
 )
 from engine.errors import EngineError
 
@@ -400,3 +402,38 @@ def test_due_date_dispatches_on_the_unit(cal):
         cal.due_date(start, 5, "immediate")
     with pytest.raises(CalendarError, match="fortnights"):
         cal.due_date(start, 1, "fortnights")
+
+
+# -- office hours (how long work takes, 09:00-17:00 on working days) ---------------------------------
+
+def _at(y, m, d, hh, mm=0):
+    return datetime(y, m, d, hh, mm, tzinfo=SHANGHAI)
+
+
+def test_office_time_counts_office_hours_of_working_days_only(cal):
+    # Friday 16:00 to Monday 10:00 (2025-05-09 to 05-12): one hour each side, the weekend nothing
+    assert office_days_between(cal, _at(2025, 5, 9, 16), _at(2025, 5, 12, 10)) == pytest.approx(2 / 8)
+    assert office_days_between(cal, _at(2025, 5, 12, 8), _at(2025, 5, 12, 20)) == pytest.approx(1.0)
+    assert office_days_between(cal, _at(2025, 5, 10, 10), _at(2025, 5, 10, 15)) == 0.0  # a Saturday
+    # 国庆 2025: 10-01 to 10-08 rest; 09-30, 10-09, 10-10 and Saturday 10-11 (调休) work
+    assert office_days_between(cal, _at(2025, 9, 30, 9), _at(2025, 10, 13, 9)) == pytest.approx(4.0)
+    assert office_days_between(cal, _at(2025, 5, 12, 12), _at(2025, 5, 12, 11)) == 0.0
+
+
+def test_after_office_days_starts_at_the_next_opening_and_lands_in_office_hours(cal):
+    assert after_office_days(cal, _at(2025, 5, 9, 16), 0.25) == _at(2025, 5, 12, 10)  # over the weekend
+    assert after_office_days(cal, _at(2025, 5, 10, 14), 1.0) == _at(2025, 5, 13, 9)   # from a Saturday
+    assert after_office_days(cal, _at(2025, 5, 12, 20), 0.5) == _at(2025, 5, 13, 13)  # from the evening
+    assert after_office_days(cal, _at(2025, 9, 30, 16), 0.25) == _at(2025, 10, 9, 10)  # past 国庆
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 6, 30)),
+       st.floats(min_value=0, max_value=40))
+def test_office_time_and_after_office_days_are_inverse(start, days):
+    cal = WorkingCalendar()
+    begins = after_office_days(cal, start.replace(second=0, microsecond=0, tzinfo=SHANGHAI), 0)
+    ends = after_office_days(cal, begins, days)
+    assert office_days_between(cal, begins, ends) == pytest.approx(days, abs=1e-6)
+    local = ends.astimezone(SHANGHAI)
+    assert cal.is_working_day(local.date()) and time(9) <= local.time() <= time(17)

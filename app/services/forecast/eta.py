@@ -26,11 +26,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.calendar import LOCAL_TZ
+from engine.calendar import LOCAL_TZ, after_office_days
 
 from ...models import HumanTask, ProcessInstance, SpecialProcedure
 from . import store
-from .model import REVIEW_FORMS, lookup, outcome_shares, sample, working_days
+from .model import REVIEW_FORMS, lookup, office_days, outcome_shares, sample, working_days
 
 DRAWS = 400
 ACCEPT, SUPPLEMENT, RECHECK = ("window_accept.schema.json", "correction_supplement.schema.json",
@@ -97,7 +97,7 @@ def instance_eta(session: Session, platform, instance: ProcessInstance, model: d
     n = DRAWS
     branches, accepting, reviewing = [], False, False
     for row in rows:
-        elapsed = working_days(cal, row.created_at, now)
+        elapsed = office_days(cal, row.created_at, now)  # tasks are timed in office days (model.office_days)
         found = lookup(model, row.form, row.item_code, row.lane_role)
         left = _residual(found[1]["q"], elapsed, rng, n) if found else np.zeros(n)
         if row.form == ACCEPT:
@@ -107,7 +107,7 @@ def instance_eta(session: Session, platform, instance: ProcessInstance, model: d
             special = specials.get(row.handling_id)
             if special is not None:  # the clock is stopped: the procedure's rest, then the review's own
                 info = model.get("special", {}).get(row.item_code)
-                ran = working_days(cal, special.started_at, now)
+                ran = office_days(cal, special.started_at, now)
                 rest = _residual(info["q"], ran, rng, n) if info and info.get("q") else np.full(n, 1.0 * max(
                     special.expected_days - ran, 0))
                 left = rest + (_residual(found[1]["q"], max(elapsed - ran, 0), rng, n) if found else 0)
@@ -133,15 +133,18 @@ def instance_eta(session: Session, platform, instance: ProcessInstance, model: d
     if not branches:  # waiting for the engine (a timer): the stage's own distribution from its age
         age = working_days(cal, instance.started_at, now)
         total = _residual(stage["cycle"], age, rng, n)
+        office = False  # a cycle is counted in working days
     else:
         total = slowest + (sample(tail_q, rng, n) if tail_q else 0.0)
+        office = True   # the work left, in office days
     median, p90 = float(np.median(total)), float(np.quantile(total, 0.9))
-    return Eta(instance.stage_key, instance.id, median, p90, _date(cal, now, median), _date(cal, now, p90),
-               len(rows), paused, model.get("until", ""))
+    return Eta(instance.stage_key, instance.id, median, p90, _date(cal, now, median, office),
+               _date(cal, now, p90, office), len(rows), paused, model.get("until", ""))
 
 
-def _date(cal, now: dt.datetime, days: float) -> dt.date:
-    return cal.extend(now, dt.timedelta(days=days)).astimezone(LOCAL_TZ).date()
+def _date(cal, now: dt.datetime, days: float, office: bool) -> dt.date:
+    moment = after_office_days(cal, now, days) if office else cal.extend(now, dt.timedelta(days=days))
+    return moment.astimezone(LOCAL_TZ).date()
 
 
 def project_etas(session: Session, platform, project) -> dict[str, Eta]:

@@ -3,8 +3,11 @@
 The data are the platform's own rows: every human task (when it opened, when
 and how it was completed, by which unit, for which item), the special
 procedures that stopped an item's clock, and the stage instances with their
-applications.  Times are **working days** on the platform's calendar (调休
-included): the working time between two instants, as the item clocks count it.
+applications.  A stage's cycle is counted in **working days** on the platform's
+calendar (调休 included), as the item clocks count it; the work inside it (tasks,
+special procedures, the tails after acceptance and after the reviews) in **office
+days** (eight office hours on a working day, ``office_days``), the unit people
+work in.
 
 A period ``[since, until)`` is read as it stood at ``until``: a task still open
 then (or completed later) is *censored* — it took at least its elapsed time —
@@ -41,6 +44,8 @@ from scipy import stats
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.calendar import office_days_between
+
 from ...models import HumanTask, ItemHandling, ProcessInstance, Project, SpecialProcedure, Unit, User
 from ..catalogue.decisions import decision_facts
 from ..workflow.instances import project_data
@@ -53,10 +58,21 @@ REVIEW_FORMS = ("review.schema.json", "joint_conclusion.schema.json", "utility_c
 
 
 def working_days(calendar, a: dt.datetime, b: dt.datetime) -> float:
-    """Working time between two instants, in working days (negative spans count as zero)."""
+    """Working time between two instants, in working days (negative spans count as zero): a stage's cycle."""
     if b <= a:
         return 0.0
     return calendar.working_time_between(a, b) / DAY
+
+
+def office_days(calendar, a: dt.datetime, b: dt.datetime) -> float:
+    """Office time between two instants, in office days of eight hours: how long a task's work took.
+
+    Tasks are timed in office time (``engine.calendar.office_days_between``), the unit people work
+    in: a span measured in whole working days would weigh the same two hours by the time of day
+    they fell on, and a simulation adding such spans counts the nights at random (parallel
+    reviews, each with its own random night, then end later than they do).
+    """
+    return office_days_between(calendar, a, b)
 
 
 def km_quantiles(times: list[float], observed: list[bool]) -> list[float]:
@@ -136,7 +152,7 @@ def learn(session: Session, platform, until: dt.datetime, since: dt.datetime | N
             continue  # supervision (督办) tasks run beside the work, never in its way
         seen = task.completed_at is not None and task.completed_at < until
         end = task.completed_at if seen else until
-        days = working_days(cal, task.created_at, end)
+        days = office_days(cal, task.created_at, end)
         round_key = (task.instance_id, task.spec_name, task.item_code)
         again = rounds[round_key] > 0
         rounds[round_key] += 1
@@ -233,7 +249,7 @@ def _special(session: Session, cal, instance_ids: list[int], until: dt.datetime)
                                           .where(ItemHandling.instance_id.in_(chunk),
                                                  SpecialProcedure.started_at < until)):
             seen = proc.ended_at is not None and proc.ended_at < until
-            spans[item].append((working_days(cal, proc.started_at, proc.ended_at if seen else until), seen))
+            spans[item].append((office_days(cal, proc.started_at, proc.ended_at if seen else until), seen))
     return {item: {"share": round(len(v) / max(1, handlings[item]), 4), "n": len(v),
                    "q": km_quantiles([t for t, _ in v], [s for _, s in v])} for item, v in spans.items()}
 
@@ -255,12 +271,12 @@ def _stages(cal, instances: dict, by_instance: dict, until: dt.datetime) -> dict
         accepts = [e for t, s, e in tasks if s and t.form == "window_accept.schema.json"]
         reviews = [e for t, s, e in tasks if t.form in REVIEW_FORMS]
         if accepts:
-            after_accept[stage].append((working_days(cal, max(accepts), end), done))
+            after_accept[stage].append((office_days(cal, max(accepts), end), done))
         if any(s and t.outcome == "accept" for t, s, _ in tasks):
             accepted[stage] += 1
             tolerated[stage] += any(t.form == "gap_supply.schema.json" for t, _, _ in tasks)
         if reviews and all(s for t, s, _ in tasks if t.form in REVIEW_FORMS):
-            after_reviews[stage].append((working_days(cal, max(reviews), end), done))
+            after_reviews[stage].append((office_days(cal, max(reviews), end), done))
         starts[stage].append(inst)
     out = {}
     for stage in counts:

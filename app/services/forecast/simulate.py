@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.calendar import CalendarError, WorkingCalendar
+from engine.calendar import CalendarError, WorkingCalendar, after_office_days
 from engine.decisions import plan_helpers
 from engine.errors import EngineError
 from engine.runtime import Runtime, cause_of
@@ -202,7 +202,7 @@ class Simulator:
                 rounds[(view.spec_name, view.item_code)] = seen + 1
                 shares = draw.outcomes.get("again" if seen else "first") or draw.outcomes.get("first") or {}
                 outcome = _pick(rng, shares)
-                due = cal.extend(self.clock.now, dt.timedelta(days=max(draw.days(rng), 0.0)))
+                due = after_office_days(cal, self.clock.now, max(draw.days(rng), 0.0))  # work: office time
                 pending[view.task_id] = (due, view, outcome)
             timer = self.runtime.next_timer_due(workflow)
             if not pending and timer is None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.calendar import LOCAL_TZ
+from engine.calendar import LOCAL_TZ, after_office_days
 from engine.codes import check_character
 from engine.credit import ALPHABET, credit_check_character
 from engine.decisions import decided_items
@@ -48,7 +48,6 @@ from . import demo
 SEED_PROJECTS, SEED_ITEMS, SEED_ENTERPRISES = 20_247, 41_363, 5_645
 #: Accounts made for the history can never log in (no password hashes to this value).
 NO_LOGIN = "!generated-history-account"
-OFFICE_OPEN, OFFICE_HOURS = 9.0, 8.0  # local time: 09:00 to 17:00
 
 
 @dataclass(frozen=True)
@@ -130,17 +129,7 @@ class SimulatedClock:
 
 def after_working_days(calendar, start: dt.datetime, days: float) -> dt.datetime:
     """An instant ``days`` working days (of eight office hours) after ``start``, inside office hours."""
-    local = start.astimezone(LOCAL_TZ)
-    hours = (local.hour + local.minute / 60) - OFFICE_OPEN
-    hours = min(max(hours, 0.0), OFFICE_HOURS) + (days % 1) * OFFICE_HOURS
-    whole = int(days)
-    if hours >= OFFICE_HOURS:
-        whole, hours = whole + 1, hours - OFFICE_HOURS
-    day = local.date()
-    if whole or not calendar.is_working_day(day):
-        day = calendar.add_working_days(day, max(whole, 1) if not calendar.is_working_day(day) else whole)
-    at = dt.datetime.combine(day, dt.time(9), LOCAL_TZ) + dt.timedelta(hours=hours)
-    return at.astimezone(dt.UTC)
+    return after_office_days(calendar, start, days)
 
 
 def limit_days(platform, item_code: str | None) -> float:

@@ -57,3 +57,11 @@ def test_many_observations_speak_for_themselves_and_unseen_rounds_take_the_first
     assert abs(first["refuse"] - 0.5) < 0.01 and first["correct"] < 0.001
     assert outcome_shares(model, "review.schema.json", "S1", "drc", True) == first
     assert outcome_shares(model, "unknown.schema.json", None, None, False) == {}
+
+
+def test_the_shares_come_in_a_fixed_order_whatever_the_hash_seed():
+    """The simulation walks the shares in order with one uniform draw: a set's order (which
+    changes with PYTHONHASHSEED) would make the same seed give another forecast in another process."""
+    model = _model(**{"review.schema.json||": {"first": {"refuse": 1, "approve": 9, "correct": 1}, "again": {}},
+                      "review.schema.json|S1|drc": {"first": {"correct": 2, "approve": 8}, "again": {}}})
+    assert list(outcome_shares(model, "review.schema.json", "S1", "drc", False)) == ["approve", "correct", "refuse"]

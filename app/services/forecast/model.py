@@ -356,7 +356,7 @@ def outcome_shares(model: dict, form: str | None, item: str | None, lane: str | 
         if not total:
             continue
         weight = PRIOR_WEIGHT if shares else 0.0
-        names = set(shares) | set(counts)
+        names = sorted(set(shares) | set(counts))  # a fixed order: the simulation's draws walk it
         shares = {k: (counts.get(k, 0) + weight * shares.get(k, 0.0)) / (total + weight) for k in names}
     if not shares and again:
         return outcome_shares(model, form, item, lane, False)

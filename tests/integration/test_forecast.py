@@ -529,7 +529,9 @@ def test_the_backtest_learns_before_the_cut_and_scores_the_rest(history):
 def test_the_held_out_medians_interval_narrows_with_the_sample():
     from app.services.forecast import backtest
     rng = backtest.np.random.default_rng(7)
-    bimodal = lambda n: backtest.np.concatenate([rng.uniform(1, 2.5, n // 2), rng.uniform(4, 20, n - n // 2)])
+
+    def bimodal(n):
+        return backtest.np.concatenate([rng.uniform(1, 2.5, n // 2), rng.uniform(4, 20, n - n // 2)])
     small = backtest._compare(bimodal(200), bimodal(400), 4.8)["real"]
     large = backtest._compare(bimodal(3000), bimodal(400), 4.8)["real"]
     assert small["median_resolution"] > backtest.TARGETS["median"]  # 200 cannot resolve ±15 % between modes
@@ -570,3 +572,29 @@ def test_the_applicants_own_project_page_shows_the_eta(with_model):
         from app.platform import system_clock
         platform.clock = system_clock
     assert 'class="eta-stage" data-stage="initiation"' in page and "最迟约" in page
+
+
+def test_tolerance_acceptance_is_simulated_only_where_a_material_may_be_missing(backend_platform, monkeypatch):
+    """容缺受理 needs a tolerable material among the decided items; the simulation follows the rule."""
+    from app.services.catalogue.gaps import tolerable_materials
+    from app.services.forecast import simulate
+    platform = backend_platform
+    items = list(platform.catalog.items)
+
+    def plan(item):
+        return [{"code": item.code, "commitment": False}]
+
+    def opens(item):
+        return bool(tolerable_materials(platform, [simulate.SimpleNamespace(item_code=item.code, mode="review")]))
+    tolerant = next(i for i in items if opens(i))
+    strict = next(i for i in items if not opens(i))
+    sim = simulate.Simulator.__new__(simulate.Simulator)  # only answer() is exercised: no spec needed
+    sim.platform, sim.rng, sim.clock = platform, candidate.np.random.default_rng(3), simulate.SimClock(ENDS)
+    view = simulate.SimpleNamespace(form="window_accept.schema.json")
+    for item, expected in ((tolerant, True), (strict, False)):
+        monkeypatch.setattr(simulate, "decided_items", lambda workflow, item=item: plan(item))
+        answer = sim.answer(view, "accept", 1.0, workflow=object())
+        assert answer.get("tolerance_acceptance", False) is expected, item.code
+        if expected:
+            assert answer["tolerated_materials"][0] in tolerable_materials(
+                platform, [simulate.SimpleNamespace(item_code=item.code, mode="review")])

@@ -25,6 +25,7 @@ The model is a plain JSON-able dict:
 ``branches``    per ``process|task``: how often each outcome (gateway branch) was taken
 ``stages``      per stage: cycle-time quantiles, outcome counts, item frequencies (the
                 "has items" gateways), the tails after acceptance and after the last review,
+                the 容缺 share among accepted applications that had a tolerable material,
                 and sampled start data (project, application, decision facts) for simulation
 ``arrivals``    per ``stage|flow type|division``: applications per 30 days
 ``load``        per lane role: Spearman correlation of open tasks per officer with handling time,
@@ -46,7 +47,8 @@ from sqlalchemy.orm import Session
 
 from engine.calendar import office_days_between
 
-from ...models import HumanTask, ItemHandling, ProcessInstance, Project, SpecialProcedure, Unit, User
+from ...models import HumanTask, ItemHandling, ProcessInstance, Project, SpecialProcedure, StageItem, Unit, User
+from ..catalogue import gaps
 from ..catalogue.decisions import decision_facts
 from ..workflow.instances import project_data
 
@@ -180,7 +182,7 @@ def learn(session: Session, platform, until: dt.datetime, since: dt.datetime | N
         "corrections": {"q": km_quantiles([t for t, _ in corrections], [s for _, s in corrections]),
                         "n": len(corrections)},
         "branches": {k: dict(v) for k, v in branches.items()},
-        "stages": _stages(cal, instances, by_instance, until),
+        "stages": _stages(cal, instances, by_instance, until, _tolerable(session, platform, list(instances))),
         "arrivals": _arrivals(instances, since, until),
         "load": _load(load_pairs),
     }
@@ -254,7 +256,17 @@ def _special(session: Session, cal, instance_ids: list[int], until: dt.datetime)
                    "q": km_quantiles([t for t, _ in v], [s for _, s in v])} for item, v in spans.items()}
 
 
-def _stages(cal, instances: dict, by_instance: dict, until: dt.datetime) -> dict[str, Any]:
+def _tolerable(session: Session, platform, instance_ids: list[int]) -> set[int]:
+    """The instances whose decided items have a material that may be missing at acceptance (容缺)."""
+    plans = defaultdict(list)
+    for start in range(0, len(instance_ids), 1000):
+        chunk = instance_ids[start:start + 1000]
+        for row in session.scalars(select(StageItem).where(StageItem.instance_id.in_(chunk))):
+            plans[row.instance_id].append(row)
+    return {i for i, rows in plans.items() if gaps.tolerable_materials(platform, rows)}
+
+
+def _stages(cal, instances: dict, by_instance: dict, until: dt.datetime, tolerable: set[int]) -> dict[str, Any]:
     cycles, outcomes, items, counts = defaultdict(list), defaultdict(Counter), defaultdict(Counter), Counter()
     after_accept, after_reviews, starts = defaultdict(list), defaultdict(list), defaultdict(list)
     accepted, tolerated = Counter(), Counter()
@@ -272,8 +284,8 @@ def _stages(cal, instances: dict, by_instance: dict, until: dt.datetime) -> dict
         reviews = [e for t, s, e in tasks if t.form in REVIEW_FORMS]
         if accepts:
             after_accept[stage].append((office_days(cal, max(accepts), end), done))
-        if any(s and t.outcome == "accept" for t, s, _ in tasks):
-            accepted[stage] += 1
+        if inst_id in tolerable and any(s and t.outcome == "accept" for t, s, _ in tasks):
+            accepted[stage] += 1  # 容缺 is open only to those with a tolerable material: the share among them
             tolerated[stage] += any(t.form == "gap_supply.schema.json" for t, _, _ in tasks)
         if reviews and all(s for t, s, _ in tasks if t.form in REVIEW_FORMS):
             after_reviews[stage].append((office_days(cal, max(reviews), end), done))

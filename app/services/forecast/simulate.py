@@ -28,16 +28,18 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from engine.calendar import CalendarError, WorkingCalendar, after_office_days
-from engine.decisions import plan_helpers
+from engine.decisions import decided_items, plan_helpers
 from engine.errors import EngineError
 from engine.runtime import Runtime, cause_of
 from engine.timelimits import ItemClock, thresholds
 
+from ..catalogue.gaps import tolerable_materials
 from ..timelimits.itemclock import item_limit
 from .model import lookup, outcome_shares, working_days
 
@@ -146,17 +148,28 @@ class Simulator:
                     {r: outcome_shares(self.model, view.form, view.item_code, view.lane, r == "again")
                      for r in ("first", "again")})
 
-    def answer(self, view, outcome: str | None, tolerance: float) -> dict:
-        """The form data a simulated officer submits: the decision the gateways read."""
+    def answer(self, view, outcome: str | None, tolerance: float, workflow=None) -> dict:
+        """The form data a simulated officer submits: the decision the gateways read.
+
+        容缺受理 is open only to an application whose decided items have a material that may be
+        missing (``gaps.tolerable_materials``), at the model's share among such applications.
+        """
         form = view.form or ""
         out: dict[str, Any] = {"opinion": "模拟"}
         chosen = outcome or APPROVING.get(form, "approve")
         if chosen != "done":
             out["outcome"] = chosen
-        if form == "window_accept.schema.json" and chosen == "accept" and self.rng.uniform() < tolerance:
-            out.update(tolerance_acceptance=True, tolerated_materials=["容缺材料"],
-                       supply_by=(self.clock().date() + dt.timedelta(days=14)).isoformat())
+        if form == "window_accept.schema.json" and chosen == "accept" and tolerance > 0 and workflow is not None:
+            tolerable = self._tolerable(workflow)
+            if tolerable and self.rng.uniform() < tolerance:
+                out.update(tolerance_acceptance=True, tolerated_materials=[tolerable[0]],
+                           supply_by=(self.clock().date() + dt.timedelta(days=14)).isoformat())
         return out
+
+    def _tolerable(self, workflow) -> list[str]:
+        plan = [SimpleNamespace(item_code=entry.get("code"), mode="commitment" if entry.get("commitment") else "review")
+                for entry in decided_items(workflow) or ()]
+        return sorted(tolerable_materials(self.platform, plan))
 
     # -- one project -------------------------------------------------------------------------
 
@@ -216,7 +229,7 @@ class Simulator:
                 continue
             self.clock.now = max(due, self.clock.now)
             del pending[task_id]
-            self.runtime.complete(workflow, task_id, self.answer(view, outcome, tolerance))
+            self.runtime.complete(workflow, task_id, self.answer(view, outcome, tolerance, workflow))
             done_tasks += 1
         ended = self.runtime.outcome(workflow)
         days = working_days(cal, at, self.clock.now) if ended is not None else None

@@ -101,6 +101,7 @@ def _running_stage(platform, days_after_end: float = 3.0):
     from app.models import Project, User
     from app.services.provisioning import history, history_run
     from app.services.provisioning.history import SimulatedClock
+    from engine.calendar import after_office_days
 
     clock, wall = SimulatedClock(ENDS), platform.clock
     platform.clock = clock
@@ -108,7 +109,7 @@ def _running_stage(platform, days_after_end: float = 3.0):
         with transaction(platform.sessions) as session:
             run = session.scalar(select(history_run.HistoryRun).order_by(history_run.HistoryRun.id.desc()))
             ctx = history_run.context(session, platform, run, clock)
-            ctx.ends = history.after_working_days(platform.calendar, ENDS, days_after_end)
+            ctx.ends = after_office_days(platform.calendar, ENDS, days_after_end)
             filed = select(ProcessInstance.project_id)
             project = session.scalars(select(Project).where(Project.id.not_in(filed)).order_by(Project.id)).first()
             applicant = session.get(User, ctx.applicants[project.enterprise_id])

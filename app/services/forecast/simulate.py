@@ -213,7 +213,7 @@ class Simulator:
                 defaulted |= draw.source == "default"
                 seen = rounds.get((view.spec_name, view.item_code), 0)
                 rounds[(view.spec_name, view.item_code)] = seen + 1
-                shares = draw.outcomes.get("again" if seen else "first") or draw.outcomes.get("first") or {}
+                shares = draw.outcomes["again" if seen else "first"]  # an unseen later round: the first's
                 outcome = _pick(rng, shares)
                 due = after_office_days(cal, self.clock.now, max(draw.days(rng), 0.0))  # work: office time
                 pending[view.task_id] = (due, view, outcome)

@@ -127,11 +127,6 @@ class SimulatedClock:
 
 # -- working time ---------------------------------------------------------------------------------
 
-def after_working_days(calendar, start: dt.datetime, days: float) -> dt.datetime:
-    """An instant ``days`` working days (of eight office hours) after ``start``, inside office hours."""
-    return after_office_days(calendar, start, days)
-
-
 def limit_days(platform, item_code: str | None) -> float:
     """The committed limit of an item in working days (calendar days at 5/7, hours at 8 a day)."""
     try:
@@ -327,11 +322,11 @@ class _Plans:
         if row.form == "review.schema.json" and row.handling_id and rng.random() < ctx.profile.special:
             kinds = _special_kinds(ctx.platform, row.item_code)
             if kinds:
-                begin = after_working_days(calendar, start, rng.uniform(0.5, 2.0))
-                end = after_working_days(calendar, begin, rng.uniform(3, 20))
+                begin = after_office_days(calendar, start, rng.uniform(0.5, 2.0))
+                end = after_office_days(calendar, begin, rng.uniform(3, 20))
                 steps += [(begin, "special_start"), (end, "special_end")]
                 start = end
-        steps.append((after_working_days(calendar, start, days), "complete"))
+        steps.append((after_office_days(calendar, start, days), "complete"))
         return steps
 
 
@@ -394,7 +389,7 @@ def generate_project(ctx: Context, session: Session, n: int, seed: int) -> None:
     rng = random.Random(f"{seed}:{n}")
     span = (ctx.ends - ctx.begins).total_seconds()
     declared = ctx.begins + dt.timedelta(seconds=span * (n + rng.random()) / ctx.total)
-    ctx.clock.now = after_working_days(ctx.platform.calendar, declared, rng.uniform(0, 0.9))
+    ctx.clock.now = after_office_days(ctx.platform.calendar, declared, rng.uniform(0, 0.9))
     if ctx.clock.now > ctx.ends:
         ctx.clock.now = ctx.ends
     division = rng.choices(ctx.divisions, weights=ctx.weights)[0]
@@ -424,7 +419,7 @@ def generate_project(ctx: Context, session: Session, n: int, seed: int) -> None:
                 follower = "acceptance"  # 带方案出让: construction was handled inside engineering
             if rng.random() < ctx.profile.proceed[follower]:
                 months = rng.uniform(*ctx.profile.gap_months)
-                queue.append((follower, after_working_days(ctx.platform.calendar, finished, months * 21)))
+                queue.append((follower, after_office_days(ctx.platform.calendar, finished, months * 21)))
 
 
 def _enterprise_of(ctx: Context, n: int, rng: random.Random) -> int:

@@ -5,21 +5,25 @@ killed mid-request) sends it again with the same ``Idempotency-Key`` header and
 gets the first answer back; the request is never applied twice.
 
 How: the key row is inserted as the first statement of the request's first
-write transaction (``app.web.unit_of_work``), so it commits together with the
-change or not at all.  Right after, the answer is recorded in the row.
+write transaction (``app.web.unit_of_work``).  That transaction is not committed
+at the end of its block: it is held until the view has returned its answer, the
+answer is written into the key row, and then both commit together
+(``finish``).  So the change and its recorded answer are kept together or not at
+all; a later unit of work in the same request runs inside the held transaction,
+under a savepoint (what it rolls back is gone, the rest commits with the answer).
 
-- a retry after the answer was recorded gets it back (``Idempotent-Replayed: true``);
+- a retry after the first request committed gets its answer (``Idempotent-Replayed: true``);
 - a retry while the first request is still running waits for it on the key row's
   lock (PostgreSQL: the unique index; SQLite: the write lock), then gets its answer;
-- a retry of a request that failed (4xx, 5xx, killed before the commit) runs
-  again: nothing of the first attempt was kept;
+- a retry of a request that failed (4xx raised inside the claiming unit, any 5xx,
+  killed before the commit) runs again: nothing of the first attempt was kept;
 - the same key with another method, path or body is refused (422);
 - keys are per user and expire after ``IDEMPOTENCY_TTL_HOURS`` (24 h); the
   scheduler deletes expired rows.
 
-In the rare case that the first request committed but its process died before
-recording the answer, a retry is told so (409 ``already_applied``): the change
-was applied once, and the client reads the resource to see it.
+A streamed answer (a file download) is not recorded: its change commits alone,
+and a retry is told that the first request was applied (409 ``already_applied``);
+the client reads the resource to see it.
 """
 
 from __future__ import annotations
@@ -126,6 +130,21 @@ def begin(platform, user) -> Response | None:
     return None
 
 
+def claims() -> bool:
+    """Whether the request's next write transaction is to claim a key."""
+    if not has_request_context():
+        return False
+    pending: Pending | None = g.get("idempotency")
+    return pending is not None and not pending.claimed
+
+
+def unclaim() -> None:
+    """The claiming transaction rolled back: the key is free again for the request's next one."""
+    pending: Pending | None = g.get("idempotency") if has_request_context() else None
+    if pending is not None:
+        pending.claimed = False
+
+
 def claim(session: Session, platform) -> None:
     """In the request's first write transaction: take the key, or raise ``Replay`` with the first answer."""
     if not has_request_context():
@@ -169,19 +188,49 @@ def _error(status: int, code: str, message: str) -> Response:
     return response
 
 
+def hold(session: Session) -> None:
+    """Keep the claiming transaction open until ``finish`` has written the answer beside the change."""
+    g.idempotency_session = session
+
+
+def held() -> Session | None:
+    """The request's held claiming transaction, if any (later units of work run inside it)."""
+    return g.get("idempotency_session") if has_request_context() else None
+
+
 def finish(platform, response: Response) -> Response:
-    """After the request: record the answer in the claimed key's row (if its transaction committed)."""
-    pending: Pending | None = g.get("idempotency")
-    if pending is None or not pending.claimed or response.headers.get(REPLAYED) or response.status_code >= 500:
+    """After the view: write the answer into the claimed key's row, then commit it with the change.
+
+    A 5xx answer rolls the held transaction back (a retry runs again); a failing commit
+    turns the answer into a 5xx with nothing kept.
+    """
+    session: Session | None = g.pop("idempotency_session", None)
+    if session is None:
         return response
-    if response.direct_passthrough or response.is_streamed:
-        return response
-    with transaction(platform.sessions) as session:
-        session.execute(update(IdempotencyKey).where(
-            IdempotencyKey.user_id == pending.user_id, IdempotencyKey.key == pending.key,
-            IdempotencyKey.status_code.is_(None)).values(
-            status_code=response.status_code, content_type=response.content_type, body=response.get_data()))
+    pending: Pending = g.idempotency
+    try:
+        if response.status_code >= 500:
+            session.rollback()
+            return response
+        if not (response.direct_passthrough or response.is_streamed):
+            session.execute(update(IdempotencyKey).where(
+                IdempotencyKey.user_id == pending.user_id, IdempotencyKey.key == pending.key).values(
+                status_code=response.status_code, content_type=response.content_type, body=response.get_data()))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
     return response
+
+
+def release() -> None:
+    """At the request's end: a claiming transaction nobody finished (an error before the answer) rolls back."""
+    session: Session | None = g.pop("idempotency_session", None) if has_request_context() else None
+    if session is not None:
+        session.rollback()
+        session.close()
 
 
 def purge(session: Session, platform) -> int:

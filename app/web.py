@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import EngineError, FormValidationError, ProcessDefinitionError, SpecNotFound, TaskStateError
 
 from . import idempotency
-from .db import transaction
+from .db import WRITE, transaction
 from .errors import AppError, InvalidInput
 from .platform import Platform
 from .storage import StorageError
@@ -35,12 +35,30 @@ def unit_of_work(write: bool = True) -> Iterator[Session]:
     """One transaction for one request: committed on success, rolled back on error.
 
     The first write transaction of an API request with an ``Idempotency-Key`` claims the key
-    in the same transaction (``app.idempotency``).
+    and is held open until the answer is recorded beside the change (``app.idempotency``);
+    a later unit in that request runs inside it, under a savepoint.
     """
-    with transaction(platform().sessions, write=write) as session:
-        if write:
-            idempotency.claim(session, platform())
+    held = idempotency.held()
+    if held is not None:
+        with held.begin_nested():
+            yield held
+        return
+    if not (write and idempotency.claims()):
+        with transaction(platform().sessions, write=write) as session:
+            yield session
+        return
+    session = platform().sessions()
+    try:
+        session.connection(execution_options=WRITE)
+        idempotency.claim(session, platform())
         yield session
+        session.flush()
+    except BaseException:
+        session.rollback()
+        session.close()
+        idempotency.unclaim()
+        raise
+    idempotency.hold(session)
 
 
 def error_body(status: int, code: str, message: str, fields: dict | None = None,

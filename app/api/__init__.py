@@ -39,6 +39,12 @@ def _record_answer(response):
     return idempotency.finish(platform(), response)
 
 
+@bp.teardown_request
+def _release_claim(_exc):
+    """A claiming transaction left open by an error before the answer rolls back."""
+    idempotency.release()
+
+
 #: Verified tokens are remembered per process: one query less per request.  The cache is
 #: dropped when the ``tokens`` cache epoch moves (a revocation or password change on any node
 #: bumps it), read at most every HN_CACHE_CHECK_SECONDS; an entry also expires after

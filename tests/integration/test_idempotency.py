@@ -5,12 +5,14 @@ import io
 import threading
 
 import pytest
+from flask import Response, g
 from sqlalchemy import func, select, update
 
 from app import idempotency
 from app.db import transaction
-from app.models import AuditEvent, IdempotencyKey, ProcessInstance
+from app.models import AuditEvent, IdempotencyKey, ProcessInstance, Project, User
 from app.services.provisioning.demo import task_answer
+from app.web import unit_of_work
 from tests.conftest import supply_materials
 
 from .test_api import apply, declare, first_task
@@ -161,3 +163,53 @@ def test_concurrent_requests_with_one_key_apply_once(login, platform, app):
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert len({a.get_data() for a in answers}) == 1
     assert completions(platform, task["title"]) == 1
+
+
+def test_the_change_commits_only_with_its_recorded_answer(login, platform, monkeypatch):
+    """A process that dies after the view but before the answer is written keeps nothing: a retry applies."""
+    applicant = login("applicant1")
+    body = {"name": "甲项目", "division": "460100", "investment_type": "ratification"}
+
+    def dies_before_recording(_platform, response):
+        idempotency.release()  # what the death of the process does to its open transaction
+        return response
+
+    monkeypatch.setattr(idempotency, "finish", dies_before_recording)
+    lost = post(applicant, "/projects", body, key="dies")
+    assert lost.status_code == 201  # the view answered, but nobody will ever read it
+    monkeypatch.undo()
+    with transaction(platform.sessions, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+        assert session.scalar(select(func.count()).select_from(Project).where(
+            Project.code == lost.get_json()["code"])) == 0
+    retry = post(applicant, "/projects", body, key="dies")
+    assert retry.status_code == 201 and idempotency.REPLAYED not in retry.headers
+    assert post(applicant, "/projects", body, key="dies").get_json() == retry.get_json()
+
+
+def test_a_later_unit_of_the_request_runs_inside_the_held_transaction(login, platform, app):
+    """Read-your-writes inside one request, and an error in a later unit keeps the claiming unit's change."""
+    applicant = login("applicant1")
+    code = declare(applicant)["code"]
+    by_code = select(Project).where(Project.code == code)
+    with transaction(platform.sessions, write=False) as session:
+        user_id = session.scalar(select(User.id).where(User.username == "applicant1"))
+    with app.test_request_context("/api/v1/x", method="POST"):
+        g.idempotency = idempotency.Pending(user_id, "k", "f")
+        with unit_of_work() as session:
+            session.scalar(by_code).name = "改名后"
+        assert idempotency.held() is session
+        with transaction(platform.sessions, write=False) as other:  # not committed yet
+            assert other.scalar(by_code).name != "改名后"
+        with unit_of_work(write=False) as inner:
+            assert inner is session and inner.scalar(by_code).name == "改名后"
+        with pytest.raises(RuntimeError), unit_of_work() as inner:
+            inner.scalar(by_code).investment_type = "filing"
+            inner.flush()
+            raise RuntimeError("a later unit fails")
+        idempotency.finish(platform, Response("{}", status=200, content_type="application/json"))
+        assert idempotency.held() is None
+    with transaction(platform.sessions, write=False) as session:
+        project = session.scalar(by_code)
+        assert project.name == "改名后" and project.investment_type == "ratification"
+        assert session.get(IdempotencyKey, (user_id, "k")).status_code == 200

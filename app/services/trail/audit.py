@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ...models import AuditEvent, AuditHead, ProcessInstance, User
@@ -63,7 +63,9 @@ def record(session: Session, platform, kind: str, actor: User | None = None,
     ``engineering_code`` is the level 1-3 code (三级工程码) the event concerns; by
     default the code the instance's application was filed under.  Until the commit the event
     waits in the session (``pending``: what the transaction's own readers consult); an event
-    recorded inside a savepoint that rolls back is dropped with it.
+    recorded inside a savepoint that rolls back is dropped with it.  The event returned is never
+    added to the session: its row is written by one Core statement at the commit, so the object
+    gets its ``seq`` and hashes there but no ``id``.
     """
     if instance is not None and project_code is None:
         project_code = instance.project.code
@@ -124,16 +126,33 @@ def _chain(session: Session) -> None:
     if not events:
         return
     session.flush()  # the business rows first: their locks are taken before the head's
-    head = _locked_head(session)
-    seq, prev = head.seq, head.hash
+    seq, prev = _locked_head_values(session)
+    first, rows = seq, []
     for e in events:
         seq += 1
         body = canonical(seq, e.at, e.actor_id, e.project_code, e.engineering_code, e.instance_id, e.kind, e.detail)
         digest = chain_hash(prev, body)
         e.seq, e.prev_hash, e.row_hash, e.canonical = seq, prev, digest, body
+        rows.append({"at": e.at, "actor_id": e.actor_id, "project_code": e.project_code,
+                     "engineering_code": e.engineering_code, "instance_id": e.instance_id, "kind": e.kind,
+                     "detail": e.detail, "seq": seq, "prev_hash": prev, "row_hash": digest, "canonical": body})
         prev = digest
-    session.add_all(events)
-    head.seq, head.hash = seq, prev
+    # Core statements, not the unit of work: the rows are written once and never read back here
+    session.execute(insert(AuditEvent.__table__), rows)
+    moved = session.execute(update(AuditHead.__table__).where(AuditHead.id == HEAD_ID, AuditHead.seq == first)
+                            .values(seq=seq, hash=prev)).rowcount
+    if moved != 1:  # the lock makes this impossible; a fork must never be stored
+        raise RuntimeError("the audit head moved under its lock")
+
+
+def _locked_head_values(session: Session) -> tuple[int, str]:
+    """The chain head's ``(seq, hash)``, its row locked for this transaction (made if missing)."""
+    row = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+                          .with_for_update()).one_or_none()
+    if row is None:  # a database made without the migration's head row
+        session.execute(insert(AuditHead.__table__).values(id=HEAD_ID, seq=0, hash=GENESIS))
+        return 0, GENESIS
+    return row.seq, row.hash
 
 
 def _locked_head(session: Session) -> AuditHead:

@@ -11,6 +11,7 @@ after every engine run, in the same transaction.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -102,15 +103,27 @@ def check_application(platform, project: Project, stage: Stage, data: Mapping[st
         raise InvalidInput("the application breaks the catalogue's rules", fields)
 
 
+#: Live workflows whose instance's plan was read settled: accepted with no gap open.  A settled
+#: plan never changes again (gaps open only at the acceptance), so a later run of the same live
+#: workflow object skips reading it.  A workflow object stands for one saved version of its
+#: instance (``platform.workflows`` hands it out only at that version; one loaded from the state
+#: is new and unmarked), so the mark is never carried to another node's newer state.
+_SETTLED: weakref.WeakSet = weakref.WeakSet()
+
+
 def after_run(session: Session, platform, instance: ProcessInstance, workflow) -> None:
     """Bring the plan, commitments and gaps of an instance in line with its engine state."""
     if instance.stage_key == VERIFICATION_STAGE:
         commitments.after_verification_run(session, platform, instance, workflow)
         return
-    if instance.stage_key not in BY_KEY:
+    if instance.stage_key not in BY_KEY or workflow in _SETTLED:
         return
     with session.no_autoflush:  # the save flushes once, after this hook
         plan = remembered(session, ("stage_plan", instance.id), lambda: session.get(StagePlan, instance.id))
+    if plan is not None and plan.accepted_at is not None and not plan.gaps_open \
+            and plan not in session.dirty:  # as stored: settled for good
+        _SETTLED.add(workflow)
+        return
     if plan is None:
         plan = _record_plan(session, platform, instance, workflow)
         session.info[MEMO][("stage_plan", instance.id)] = plan

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import re
 import time
 
 from sqlalchemy import event
@@ -41,6 +42,9 @@ def main() -> None:
                         help="no profiler: the process CPU time and wall time of each completion, and its SQL")
     parser.add_argument("--sort", default="cumulative", help="pstats order with --cpu (cumulative, tottime)")
     parser.add_argument("--dump", help="with --cpu: also write the pstats file here")
+    parser.add_argument("--endpoints", action="store_true",
+                        help="CPU of every request of the lifecycle (filing, inbox, completion...) per completion")
+    parser.add_argument("--freeze", action="store_true", help="gc.freeze() once the first lifecycle ran")
     parser.add_argument("--sql", action="store_true",
                         help="print the statements of the completions, each with how often it ran per completion")
     args = parser.parse_args()
@@ -53,12 +57,20 @@ def main() -> None:
         client = app.test_client()
         tokens: dict[str, str] = {}
 
-        def call(method, path, user, body=None):
+        from collections import Counter
+        by_endpoint: Counter = Counter()
+
+        def call(method, path, user, body=None, tally=True):
             if user not in tokens:
                 answer = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})
                 tokens[user] = answer.get_json()["token"]
-            return client.open(f"/api/v1{path}", method=method, json=body,
-                               headers={"Authorization": f"Bearer {tokens[user]}"})
+            began = time.process_time()
+            answer = client.open(f"/api/v1{path}", method=method, json=body,
+                                 headers={"Authorization": f"Bearer {tokens[user]}"})
+            kind = method + " " + re.sub(r"/[A-Z0-9][A-Z0-9-]{6,}|/\d+", "/<id>", path.split("?")[0])
+            if tally:
+                by_endpoint[kind] += time.process_time() - began
+            return answer
 
         statements, last, recording = [0], [], []
 
@@ -72,6 +84,13 @@ def main() -> None:
             last.append(statement.split("\n")[0][:90] + "  <- " + " > ".join(here[-3:]))
 
         event.listen(platform.sessions.kw["bind"], "before_cursor_execute", count)
+        commits = Counter()
+
+        def committed(conn):
+            commits["in all"] += 1
+            if recording:
+                commits["completions"] += 1
+        event.listen(platform.sessions.kw["bind"], "commit", committed)
         if args.plain:
             class _Plain:
                 cpu = 0.0
@@ -89,6 +108,17 @@ def main() -> None:
             profiler.start = profiler.enable
         else:
             profiler = Profiler(interval=0.0005)
+        import gc
+        collections: Counter = Counter()
+        gc_began = [0.0]
+
+        def gc_timer(phase, info):
+            if phase == "start":
+                gc_began[0] = time.process_time()
+            elif recording:
+                collections[info["generation"]] += time.process_time() - gc_began[0]
+                collections[f"n{info['generation']}"] += 1
+        gc.callbacks.append(gc_timer)
         today = dt.date.today()
         completions, sql, busy = 0, 0, 0.0
         deadline = time.perf_counter() + args.seconds
@@ -106,7 +136,7 @@ def main() -> None:
                 for task in tasks:
                     body = {"data": demo.task_answer(task["form"], task["id"], today)}
                     user = officer_for(task["lane"])
-                    call("GET", "/tasks?page_size=1", user)  # the token is verified outside the profile
+                    call("GET", "/tasks?page_size=1", user, tally=False)  # the token is verified outside the profile
                     before, start = statements[0], time.perf_counter()
                     recording.append(True)
                     profiler.start()
@@ -117,12 +147,24 @@ def main() -> None:
                     sql += statements[0] - before
                     assert answer.status_code == 200, answer.get_json()
                     completions += 1
+            if args.freeze and not collections["frozen"]:
+                gc.collect()
+                gc.freeze()
+                collections["frozen"] = 1
         print(f"{completions} completions, {busy / completions * 1000:.1f} ms each in-process, "
-              f"{sql / completions:.1f} SQL statements each")
+              f"{sql / completions:.1f} SQL statements and {commits['completions'] / completions:.2f} commits each; "
+              f"{commits['in all'] / completions:.2f} commits per completion over the whole lifecycle")
         if args.plain:
             print(f"CPU {profiler.cpu / completions * 1000:.1f} ms per completion in the web process")
+        print("garbage collection during completions, per completion: " + ", ".join(
+            f"gen{g} {collections[f'n{g}'] / completions:.2f} runs {collections[g] / completions * 1000:.2f} ms"
+            for g in range(3)) + f"; {len(gc.get_objects())} objects tracked, {gc.get_freeze_count()} frozen")
+        if args.endpoints:
+            print("CPU per completion, by request kind (the whole lifecycle):")
+            for kind, seconds in by_endpoint.most_common():
+                print(f"  {seconds / completions * 1000:7.2f} ms  {kind}")
+            print(f"  {sum(by_endpoint.values()) / completions * 1000:7.2f} ms  in all")
         if args.sql:
-            from collections import Counter
             for line, n in Counter(last).most_common():
                 print(f"{n / completions:5.2f}  {line}")
         if args.plain:

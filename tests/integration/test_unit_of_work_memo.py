@@ -93,6 +93,44 @@ def test_an_open_handling_is_asked_once_and_again_when_it_finished(platform):
             event.remove(session.get_bind(), "before_cursor_execute", seen)
 
 
+def test_the_open_handlings_of_an_instance_are_read_once_and_kept_complete(platform):
+    """One statement answers every item of the instance; an opening registered before it is kept."""
+    with transaction(platform.sessions) as session:
+        project = _project(session, platform)
+        instance = _instance(session, project)
+
+        def handling(code, finished=None):
+            return ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
+                                item_code=code, engineering_code=project.code, state=8,
+                                accepted_at=project.created_at, finished_at=finished)
+        first, done, second = handling("HN-T-01"), handling("HN-T-02", project.created_at), handling("HN-T-02")
+        session.add_all([first, done, second])
+        session.flush()
+    with transaction(platform.sessions) as session:
+        statements = []
+
+        def seen(conn, cursor, statement, *rest):
+            statements.append(statement)
+        event.listen(session.get_bind(), "before_cursor_execute", seen)
+        try:
+            opened = handling("HN-T-03")
+            session.add(opened)
+            itemclock.remember_open(session, opened)  # before the first question, not flushed
+            with session.no_autoflush:  # as deadline(...) asks: the unflushed opening is not in the database
+                found = [itemclock.open_handling(session, code, instance_id=instance.id)
+                         for code in ("HN-T-01", "HN-T-02", "HN-T-03", "HN-T-04")]
+            assert [h.id if h is not None and h is not opened else h for h in found] == \
+                [first.id, second.id, opened, None]
+            assert len([s for s in statements if "FROM item_handling" in s]) == 1
+            stock = [session.scalars(select(ItemHandling).where(  # what one query per item answers
+                ItemHandling.instance_id == instance.id, ItemHandling.item_code == code,
+                ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc()).limit(1)).first()
+                for code in ("HN-T-01", "HN-T-02", "HN-T-03", "HN-T-04")]
+            assert stock == found
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", seen)
+
+
 def test_several_materials_are_stored_at_once_with_their_versions(platform, tmp_path, monkeypatch):
     monkeypatch.setattr(platform.settings, "UPLOAD_DIR", str(tmp_path / "uploads"))
     with transaction(platform.sessions) as session:

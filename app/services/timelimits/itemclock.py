@@ -188,20 +188,37 @@ def open_handling(session: Session, item_code: str, *, instance_id: int | None =
                   project_code: str | None = None) -> ItemHandling | None:
     """The newest unfinished handling of an item in one instance (or, by ``project_code``, in the project).
 
-    A completion asks this up to three times for the same handling (the task's decision, the
-    ``deadline(...)`` timers, the next task's opening): the transaction remembers the answer
-    while it stays unfinished (``remember_open`` adds a handling it has just opened).
+    A completion asks this for several items of one instance (the task's decision, the
+    ``deadline(...)`` timers, each task it opens): the first question of a transaction reads all
+    the instance's unfinished handlings in one statement and the others are answered from them
+    (``remember_open`` adds a handling the transaction opens).  Handlings of an instance are
+    opened only under its lock, which the asking transaction holds, so the list stays complete;
+    a handling finished meanwhile is passed over, as the database would.  By project, the
+    answer is remembered while it stays unfinished.
     """
-    key = ("open_handling", instance_id, project_code, item_code)
     memo = session.info.setdefault(MEMO, {})
+    if instance_id is not None:
+        key = ("open_handlings", instance_id)
+        by_item = memo.get(key)
+        if by_item is None:
+            by_item = {}
+            for row in session.scalars(select(ItemHandling).where(  # newest first
+                    ItemHandling.instance_id == instance_id, ItemHandling.finished_at.is_(None))
+                    .order_by(ItemHandling.id.desc())):
+                by_item.setdefault(row.item_code, []).append(row)
+            for opened in memo.pop(("opened_handlings", instance_id), ()):  # opened here, maybe not flushed
+                rows = by_item.setdefault(opened.item_code, [])
+                if opened not in rows:
+                    rows.insert(0, opened)
+            memo[key] = by_item
+        return next((h for h in by_item.get(item_code, ()) if h.finished_at is None), None)
+    key = ("open_handling", None, project_code, item_code)
     handling = memo.get(key)
     if handling is not None and handling.finished_at is None:
         return handling
-    scope = (ItemHandling.instance_id == instance_id if instance_id is not None
-             else ItemHandling.project_code == project_code)
     handling = session.scalars(select(ItemHandling).where(
-        scope, ItemHandling.item_code == item_code, ItemHandling.finished_at.is_(None))
-        .order_by(ItemHandling.id.desc()).limit(1)).first()
+        ItemHandling.project_code == project_code, ItemHandling.item_code == item_code,
+        ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc()).limit(1)).first()
     if handling is not None:
         memo[key] = handling
     return handling
@@ -210,7 +227,11 @@ def open_handling(session: Session, item_code: str, *, instance_id: int | None =
 def remember_open(session: Session, handling: ItemHandling) -> None:
     """A handling just opened is the newest unfinished one of its item, in its instance and its project."""
     memo = session.info.setdefault(MEMO, {})
-    memo[("open_handling", handling.instance_id, None, handling.item_code)] = handling
+    by_item = memo.get(("open_handlings", handling.instance_id))
+    if by_item is not None:
+        by_item.setdefault(handling.item_code, []).insert(0, handling)
+    else:  # joined to the instance's list when it is read
+        memo.setdefault(("opened_handlings", handling.instance_id), []).append(handling)
     memo[("open_handling", None, handling.project_code, handling.item_code)] = handling
 
 

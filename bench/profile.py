@@ -44,6 +44,8 @@ def main() -> None:
     parser.add_argument("--dump", help="with --cpu: also write the pstats file here")
     parser.add_argument("--endpoints", action="store_true",
                         help="CPU of every request of the lifecycle (filing, inbox, completion...) per completion")
+    parser.add_argument("--request", choices=["complete", "inbox", "filing", "project"], default="complete",
+                        help="which requests of the lifecycle to profile (the figures are per such request)")
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() once the first lifecycle ran")
     parser.add_argument("--sql", action="store_true",
                         help="print the statements of the completions, each with how often it ran per completion")
@@ -91,6 +93,17 @@ def main() -> None:
             if recording:
                 commits["completions"] += 1
         event.listen(platform.sessions.kw["bind"], "commit", committed)
+        from sqlalchemy.orm import Session as _Session
+        flushes: list = []
+
+        def flushed(session, context, instances):
+            if recording:
+                import traceback
+                here = [f"{f.filename.split(str(ROOT) + '/')[-1]}:{f.lineno} {f.name}"
+                        for f in traceback.extract_stack()
+                        if f.filename.startswith((str(ROOT / 'app'), str(ROOT / 'engine')))]
+                flushes.append(" > ".join(here[-3:]) + f"  [{len(session.new)} new, {len(session.dirty)} dirty]")
+        event.listen(_Session, "before_flush", flushed)
         if args.plain:
             class _Plain:
                 cpu = 0.0
@@ -121,28 +134,45 @@ def main() -> None:
         gc.callbacks.append(gc_timer)
         today = dt.date.today()
         completions, sql, busy = 0, 0, 0.0
+        other = [0, 0]  # the profiled requests other than completions, their SQL statements
+
+        def profiled(kind, method, path, user, body=None):
+            if args.request != kind:
+                return call(method, path, user, body)
+            before = statements[0]
+            recording.append(True)
+            profiler.start()
+            answer = call(method, path, user, body)
+            profiler.stop()
+            recording.clear()
+            other[0] += 1
+            other[1] += statements[0] - before
+            return answer
         deadline = time.perf_counter() + args.seconds
         while time.perf_counter() < deadline:
-            code = call("POST", "/projects", "applicant1", {"name": "剖析项目", "division": "460100",
-                                                            "investment_type": "ratification"}).get_json()["code"]
+            code = profiled("project", "POST", "/projects", "applicant1", {
+                "name": "剖析项目", "division": "460100", "investment_type": "ratification"}).get_json()["code"]
             data = demo.stage_application(BY_KEY["initiation"], _P, today)
-            filed = call("POST", f"/projects/{code}/stages/initiation/applications", "applicant1", {"data": data})
+            path = f"/projects/{code}/stages/initiation/applications"
+            filed = profiled("filing", "POST", path, "applicant1", {"data": data})
             for name in (filed.get_json().get("error") or {}).get("missing_materials") or ():  # upload, refile
                 client.post(f"/api/v1/projects/{code}/materials", data={"name": name, "file": (
                     io.BytesIO(demo.DEMO_PDF), "m.pdf")}, headers={"Authorization": f"Bearer {tokens['applicant1']}"})
             if filed.status_code == 422:
-                call("POST", f"/projects/{code}/stages/initiation/applications", "applicant1", {"data": data})
-            while tasks := call("GET", f"/tasks?project={code}", "admin").get_json()["tasks"]:
+                profiled("filing", "POST", path, "applicant1", {"data": data})
+            while tasks := profiled("inbox", "GET", f"/tasks?project={code}", "admin").get_json()["tasks"]:
                 for task in tasks:
                     body = {"data": demo.task_answer(task["form"], task["id"], today)}
                     user = officer_for(task["lane"])
                     call("GET", "/tasks?page_size=1", user, tally=False)  # the token is verified outside the profile
                     before, start = statements[0], time.perf_counter()
-                    recording.append(True)
-                    profiler.start()
+                    if args.request == "complete":
+                        recording.append(True)
+                        profiler.start()
                     answer = call("POST", f"/tasks/{task['id']}/complete", user, body)
-                    profiler.stop()
-                    recording.clear()
+                    if args.request == "complete":
+                        profiler.stop()
+                        recording.clear()
                     busy += time.perf_counter() - start
                     sql += statements[0] - before
                     assert answer.status_code == 200, answer.get_json()
@@ -156,6 +186,10 @@ def main() -> None:
               f"{commits['in all'] / completions:.2f} commits per completion over the whole lifecycle")
         if args.plain:
             print(f"CPU {profiler.cpu / completions * 1000:.1f} ms per completion in the web process")
+        if args.request != "complete":
+            print(f"{other[0]} {args.request} requests profiled (not the completions), "
+                  f"{other[1] / max(other[0], 1):.1f} SQL statements each; the figures below are per such request")
+            completions = max(other[0], 1)
         print("garbage collection during completions, per completion: " + ", ".join(
             f"gen{g} {collections[f'n{g}'] / completions:.2f} runs {collections[g] / completions * 1000:.2f} ms"
             for g in range(3)) + f"; {len(gc.get_objects())} objects tracked, {gc.get_freeze_count()} frozen")
@@ -165,6 +199,9 @@ def main() -> None:
                 print(f"  {seconds / completions * 1000:7.2f} ms  {kind}")
             print(f"  {sum(by_endpoint.values()) / completions * 1000:7.2f} ms  in all")
         if args.sql:
+            print(f"{len(flushes) / completions:.2f} flushes per completion:")
+            for line, n in Counter(flushes).most_common(12):
+                print(f"  {n / completions:5.2f}  {line}")
             for line, n in Counter(last).most_common():
                 print(f"{n / completions:5.2f}  {line}")
         if args.plain:

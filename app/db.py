@@ -7,6 +7,7 @@ upgrade); on PostgreSQL instance rows are locked with ``SELECT ... FOR UPDATE``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -56,6 +57,21 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+_URL_TEXT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def url_key(session_or_engine) -> str:
+    """The database URL of a session's (or an engine's) bind as text: the key of per-database caches.
+
+    Rendering a URL costs more than a cache lookup does, and a completion asks several times.
+    """
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    text = _URL_TEXT.get(bind)
+    if text is None:
+        text = _URL_TEXT[bind] = str(bind.url)
+    return text
 
 
 def is_sqlite(session_or_engine) -> bool:

@@ -15,6 +15,7 @@ import time
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ...db import url_key
 from ...models import CacheEpoch
 
 CALENDAR, ROUTING, TOKENS = "calendar", "routing", "tokens"
@@ -25,7 +26,7 @@ _LOCK = threading.Lock()
 
 
 def _key(session: Session, name: str) -> tuple[str, str]:
-    return (str(session.get_bind().url), name)
+    return (url_key(session), name)
 
 
 def bump(session: Session, name: str, now=None) -> None:
@@ -60,7 +61,7 @@ def current(session: Session, name: str, check_seconds: float = CHECK_SECONDS) -
 
 def current_of(sessions, name: str, check_seconds: float = CHECK_SECONDS) -> int:
     """``current`` outside a transaction: a session of ``sessions`` is opened only to read the epoch."""
-    key = (str(sessions.kw["bind"].url), name)
+    key = (url_key(sessions.kw["bind"]), name)
     seen = _SEEN.get(key)
     if seen is not None and time.monotonic() - seen[0] < check_seconds:
         return seen[1]

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ...db import url_key
 from ...models import ForecastModel
 from ..flows.deployments import active_version
 from . import model as learning
@@ -60,7 +61,7 @@ def refresh(session: Session, platform, now: dt.datetime | None = None) -> Forec
 
 def current(session: Session) -> dict[str, Any] | None:
     """The newest live model (None when none was learnt yet), cached per process."""
-    key = str(session.get_bind().url)
+    key = url_key(session)
     with _lock:
         entry = _cache.get(key)
         if entry is not None and time.monotonic() - entry[0] < RECHECK:

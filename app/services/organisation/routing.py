@@ -14,6 +14,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...db import url_key
 from ...errors import InvalidInput
 from ...models import Division, RouteEntry
 from ..cluster import epochs
@@ -33,7 +34,7 @@ def invalidate(session: Session | None = None) -> None:
 
 def resolve(session: Session, role: str, division_code: str) -> int:
     """The unit id handling ``role`` for ``division_code``; a district falls back to its city."""
-    key = (str(session.get_bind().url), role, division_code)
+    key = (url_key(session), role, division_code)
     epoch = epochs.current(session, epochs.ROUTING, CHECK_SECONDS)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] > time.monotonic() and cached[2] == epoch:

@@ -11,6 +11,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...db import url_key
 from ...models import AuditEvent, DeploymentFile, HumanTask, ItemHandling, ProcessInstance, Project, Unit, User
 from ...stages import STAGES
 from ..timelimits import lights
@@ -119,7 +120,7 @@ def project_progress(session: Session, platform, project: Project, with_history:
 def diagram_xml(session: Session, spec_key: str) -> bytes | None:
     """The BPMN file of the deployment that defines the spec key's process."""
     process_id, _, version = spec_key.rpartition("@")
-    key = (str(session.get_bind().url), int(version or 0), process_id)
+    key = (url_key(session), int(version or 0), process_id)
     if key not in _DIAGRAMS:
         for row in session.scalars(select(DeploymentFile).where(DeploymentFile.version == key[1])):
             if not row.path.endswith(".bpmn"):

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.errors import EngineError, ScriptError
 from engine.serializer import SERIALIZER_VERSION
 
-from ...db import is_sqlite
+from ...db import is_sqlite, url_key
 from ...errors import Conflict, InvalidInput, NotFound
 from ...models import HumanTask, ProcessInstance, Project, User
 from ...stages import Stage
@@ -84,7 +84,7 @@ def running(session: Session, platform: Platform, instance_id: int | None = None
 
 
 def _cache_key(session: Session, instance_id: int) -> tuple[str, int]:
-    return (str(session.get_bind().url), instance_id)
+    return (url_key(session), instance_id)
 
 
 def save(session: Session, platform: Platform, instance: ProcessInstance, workflow) -> None:

@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -121,7 +122,7 @@ def after_run(session: Session, platform, instance: ProcessInstance, workflow) -
     with session.no_autoflush:  # the save flushes once, after this hook
         plan = remembered(session, ("stage_plan", instance.id), lambda: session.get(StagePlan, instance.id))
     if plan is not None and plan.accepted_at is not None and not plan.gaps_open \
-            and plan not in session.dirty:  # as stored: settled for good
+            and not sa_inspect(plan).modified:  # as stored: settled for good
         _SETTLED.add(workflow)
         return
     if plan is None:

@@ -97,7 +97,7 @@ def main() -> None:
         flushes: list = []
 
         def flushed(session, context, instances):
-            if recording:
+            if recording and args.sql:
                 import traceback
                 here = [f"{f.filename.split(str(ROOT) + '/')[-1]}:{f.lineno} {f.name}"
                         for f in traceback.extract_stack()

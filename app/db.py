@@ -62,12 +62,16 @@ def _configure_sqlite(engine: Engine) -> None:
 _URL_TEXT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _bind(session_or_engine):
+    return session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+
+
 def url_key(session_or_engine) -> str:
     """The database URL of a session's (or an engine's) bind as text: the key of per-database caches.
 
     Rendering a URL costs more than a cache lookup does, and a completion asks several times.
     """
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    bind = _bind(session_or_engine)
     text = _URL_TEXT.get(bind)
     if text is None:
         text = _URL_TEXT[bind] = str(bind.url)
@@ -76,7 +80,7 @@ def url_key(session_or_engine) -> str:
 
 def is_sqlite(session_or_engine) -> bool:
     """True when the session or engine talks to SQLite."""
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    bind = _bind(session_or_engine)
     return bind.dialect.name == "sqlite"
 
 

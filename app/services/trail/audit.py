@@ -126,23 +126,35 @@ def _chain(session: Session) -> None:
     if not events:
         return
     session.flush()  # the business rows first: their locks are taken before the head's
+    stored = _append(session, [{name: getattr(e, name) for name in _COLUMNS} for e in events])
+    for e, row in zip(events, stored, strict=True):
+        e.seq, e.prev_hash, e.row_hash, e.canonical = row["seq"], row["prev_hash"], row["row_hash"], row["canonical"]
+
+
+_COLUMNS = ("at", "actor_id", "project_code", "engineering_code", "instance_id", "kind", "detail")
+
+
+def _append(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lock the head, chain the rows (column dicts) after it, insert them and move the head past them.
+
+    Core statements, not the unit of work: the rows are written once and never read back here.
+    Returns the rows as stored (with ``seq``, ``prev_hash``, ``row_hash``, ``canonical``).
+    """
     seq, prev = _locked_head_values(session)
-    first, rows = seq, []
-    for e in events:
+    first, out = seq, []
+    for row in rows:
         seq += 1
-        body = canonical(seq, e.at, e.actor_id, e.project_code, e.engineering_code, e.instance_id, e.kind, e.detail)
+        body = canonical(seq, row["at"], row["actor_id"], row["project_code"], row["engineering_code"],
+                         row["instance_id"], row["kind"], row["detail"])
         digest = chain_hash(prev, body)
-        e.seq, e.prev_hash, e.row_hash, e.canonical = seq, prev, digest, body
-        rows.append({"at": e.at, "actor_id": e.actor_id, "project_code": e.project_code,
-                     "engineering_code": e.engineering_code, "instance_id": e.instance_id, "kind": e.kind,
-                     "detail": e.detail, "seq": seq, "prev_hash": prev, "row_hash": digest, "canonical": body})
+        out.append({**row, "seq": seq, "prev_hash": prev, "row_hash": digest, "canonical": body})
         prev = digest
-    # Core statements, not the unit of work: the rows are written once and never read back here
-    session.execute(insert(AuditEvent.__table__), rows)
+    session.execute(insert(AuditEvent.__table__), out)
     moved = session.execute(update(AuditHead.__table__).where(AuditHead.id == HEAD_ID, AuditHead.seq == first)
                             .values(seq=seq, hash=prev)).rowcount
     if moved != 1:  # the lock makes this impossible; a fork must never be stored
         raise RuntimeError("the audit head moved under its lock")
+    return out
 
 
 def _locked_head_values(session: Session) -> tuple[int, str]:
@@ -155,19 +167,6 @@ def _locked_head_values(session: Session) -> tuple[int, str]:
     return row.seq, row.hash
 
 
-def _locked_head(session: Session) -> AuditHead:
-    """The chain head, locked for this transaction (``SELECT … FOR UPDATE``; made if missing)."""
-    head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-                           .execution_options(populate_existing=True)).one_or_none()
-    if head is None:  # a database made without the migration's head row
-        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
-        session.add(head)
-    return head
-
-
-_COLUMNS = ("at", "actor_id", "project_code", "engineering_code", "instance_id", "kind", "detail")
-
-
 def append_many(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     """Bulk path: insert events given as column dicts (``at``, ``kind``, ``detail`` as JSON text, …), chained.
 
@@ -177,24 +176,10 @@ def append_many(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     ``record``-ed in the same transaction take their places at the commit, after these.  Returns
     how many were written.
     """
-    rows = list(rows)
-    if not rows:
-        return 0
-    head = _locked_head(session)
-    seq, prev, out = head.seq, head.hash, []
-    for given in rows:
-        row = {name: given.get(name) for name in _COLUMNS}
+    given = [{name: row.get(name) for name in _COLUMNS} for row in rows]
+    for row in given:
         row["detail"] = row["detail"] if row["detail"] is not None else "{}"
-        seq += 1
-        body = canonical(seq, row["at"], row["actor_id"], row["project_code"], row["engineering_code"],
-                         row["instance_id"], row["kind"], row["detail"])
-        digest = chain_hash(prev, body)
-        out.append({**row, "seq": seq, "prev_hash": prev, "row_hash": digest, "canonical": body})
-        prev = digest
-    session.execute(insert(AuditEvent.__table__), out)
-    head.seq, head.hash = seq, prev
-    session.flush()
-    return len(out)
+    return len(_append(session, given)) if given else 0
 
 
 # -- verification -----------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.catalog import CatalogError
@@ -163,8 +163,14 @@ def _record_plan(session: Session, platform, instance: ProcessInstance, workflow
 
 def plan_items(session: Session, instance_id: int) -> list[StageItem]:
     """The decided items of an instance, in decision order (read once per transaction: they never change)."""
-    return list(remembered(session, ("plan_items", instance_id), lambda: list(session.scalars(
-        select(StageItem).where(StageItem.instance_id == instance_id).order_by(StageItem.position)))))
+    def read() -> list[StageItem]:
+        with session.no_autoflush:  # recorded (and flushed) once, by ``_record_plan``
+            return list(session.scalars(_ITEMS_OF_INSTANCE, {"instance_id": instance_id}))
+    return list(remembered(session, ("plan_items", instance_id), read))
+
+
+_ITEMS_OF_INSTANCE = select(StageItem).where(StageItem.instance_id == bindparam("instance_id")) \
+    .order_by(StageItem.position)
 
 
 def stage_plans(session: Session, platform, project: Project) -> dict[str, list[dict]]:

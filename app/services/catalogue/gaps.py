@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.calendar import LOCAL_TZ
@@ -82,8 +82,11 @@ def on_accepted(session: Session, platform, instance: ProcessInstance, plan: Sta
 def is_tolerated(session: Session, instance_id: int, item_code: str) -> bool:
     """Whether an item of an instance was accepted with a material missing (its approval is BLZT 12)."""
     with session.no_autoflush:  # gaps are written when the window accepts, long before
-        return session.scalar(select(MaterialGap.id).where(
-            MaterialGap.instance_id == instance_id, MaterialGap.item_code == item_code).limit(1)) is not None
+        return session.scalar(_GAP_OF_ITEM, {"instance_id": instance_id, "item_code": item_code}) is not None
+
+
+_GAP_OF_ITEM = select(MaterialGap.id).where(MaterialGap.instance_id == bindparam("instance_id"),
+                                            MaterialGap.item_code == bindparam("item_code")).limit(1)
 
 
 def open_gaps(session: Session, instance_id: int) -> list[MaterialGap]:

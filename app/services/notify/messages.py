@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ...db import remembered
@@ -34,9 +34,10 @@ def officers_of(session: Session, unit_id: int | None, lane: str | None, supervi
     if unit_id is None:
         return []
     roles = ("supervisor",) if supervisors else ("window", "officer")
-    found = remembered(session, ("officers", unit_id, roles), lambda: session.execute(
-        select(User, UserContact).outerjoin(UserContact, UserContact.user_id == User.id)
-        .where(User.unit_id == unit_id, User.active.is_(True), User.role.in_(roles)).order_by(User.id)).all())
+    def read() -> list:
+        with session.no_autoflush:  # accounts are not made by the units of work that notify
+            return session.execute(_OFFICERS, {"unit_id": unit_id, "roles": roles}).all()
+    found = remembered(session, ("officers", unit_id, roles), read)
     users = [u for u, _ in found if supervisors or not u.lanes or lane in u.lanes]
     if contacts is not None:
         contacts.update({u.id: contact for u, contact in found})
@@ -47,9 +48,18 @@ def applicants_of(session: Session, enterprise_id: int | None) -> list[User]:
     """The active applicant accounts of an enterprise."""
     if enterprise_id is None:
         return []
-    return remembered(session, ("applicants", enterprise_id), lambda: list(session.scalars(
-        select(User).where(User.enterprise_id == enterprise_id, User.active.is_(True), User.role == "applicant")
-        .order_by(User.id))))
+    def read() -> list[User]:
+        with session.no_autoflush:
+            return list(session.scalars(_APPLICANTS, {"enterprise_id": enterprise_id}))
+    return remembered(session, ("applicants", enterprise_id), read)
+
+
+#: The recipients' reads, built once (a completion runs them for every task it opens).
+_OFFICERS = select(User, UserContact).outerjoin(UserContact, UserContact.user_id == User.id).where(
+    User.unit_id == bindparam("unit_id"), User.active.is_(True),
+    User.role.in_(bindparam("roles", expanding=True))).order_by(User.id)
+_APPLICANTS = select(User).where(User.enterprise_id == bindparam("enterprise_id"), User.active.is_(True),
+                                 User.role == "applicant").order_by(User.id)
 
 
 def notify(session: Session, platform, users: Iterable[User], kind: str, params: dict[str, Any],

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.calendar import LOCAL_TZ, CalendarError
@@ -184,6 +184,16 @@ def recount(session: Session, platform, first: dt.date | None = None, last: dt.d
 # -- deadline(...) in timer expressions --------------------------------------------------------
 
 
+#: The two reads of ``open_handling``, built once (building a statement costs more than running
+#: a cached one's compiled form).
+_OPEN_OF_INSTANCE = select(ItemHandling).where(
+    ItemHandling.instance_id == bindparam("instance_id"), ItemHandling.finished_at.is_(None)) \
+    .order_by(ItemHandling.id.desc())
+_OPEN_OF_PROJECT = select(ItemHandling).where(
+    ItemHandling.project_code == bindparam("project_code"), ItemHandling.item_code == bindparam("item_code"),
+    ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc()).limit(1)
+
+
 def open_handling(session: Session, item_code: str, *, instance_id: int | None = None,
                   project_code: str | None = None) -> ItemHandling | None:
     """The newest unfinished handling of an item in one instance (or, by ``project_code``, in the project).
@@ -202,9 +212,9 @@ def open_handling(session: Session, item_code: str, *, instance_id: int | None =
         by_item = memo.get(key)
         if by_item is None:
             by_item = {}
-            for row in session.scalars(select(ItemHandling).where(  # newest first
-                    ItemHandling.instance_id == instance_id, ItemHandling.finished_at.is_(None))
-                    .order_by(ItemHandling.id.desc())):
+            with session.no_autoflush:  # what this transaction changed is in memory or in the memo
+                rows = session.scalars(_OPEN_OF_INSTANCE, {"instance_id": instance_id}).all()
+            for row in rows:  # newest first
                 by_item.setdefault(row.item_code, []).append(row)
             for opened in memo.pop(("opened_handlings", instance_id), ()):  # opened here, maybe not flushed
                 rows = by_item.setdefault(opened.item_code, [])
@@ -216,9 +226,7 @@ def open_handling(session: Session, item_code: str, *, instance_id: int | None =
     handling = memo.get(key)
     if handling is not None and handling.finished_at is None:
         return handling
-    handling = session.scalars(select(ItemHandling).where(
-        ItemHandling.project_code == project_code, ItemHandling.item_code == item_code,
-        ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc()).limit(1)).first()
+    handling = session.scalars(_OPEN_OF_PROJECT, {"project_code": project_code, "item_code": item_code}).first()
     if handling is not None:
         memo[key] = handling
     return handling

@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ...models import AuditEvent, AuditHead, ProcessInstance, User
@@ -150,17 +150,21 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]
         out.append({**row, "seq": seq, "prev_hash": prev, "row_hash": digest, "canonical": body})
         prev = digest
     session.execute(insert(AuditEvent.__table__), out)
-    moved = session.execute(update(AuditHead.__table__).where(AuditHead.id == HEAD_ID, AuditHead.seq == first)
-                            .values(seq=seq, hash=prev)).rowcount
+    moved = session.execute(_MOVE_HEAD, {"first": first, "new_seq": seq, "new_hash": prev}).rowcount
     if moved != 1:  # the lock makes this impossible; a fork must never be stored
         raise RuntimeError("the audit head moved under its lock")
     return out
 
 
+#: The head's statements, built once: every writing transaction runs them.
+_LOCK_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
+_MOVE_HEAD = update(AuditHead.__table__).where(AuditHead.id == HEAD_ID, AuditHead.seq == bindparam("first")) \
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+
+
 def _locked_head_values(session: Session) -> tuple[int, str]:
     """The chain head's ``(seq, hash)``, its row locked for this transaction (made if missing)."""
-    row = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
-                          .with_for_update()).one_or_none()
+    row = session.execute(_LOCK_HEAD).one_or_none()
     if row is None:  # a database made without the migration's head row
         session.execute(insert(AuditHead.__table__).values(id=HEAD_ID, seq=0, hash=GENESIS))
         return 0, GENESIS

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -50,6 +50,12 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
+#: ``lock_task``'s statement, built once (every completion runs it).
+_TASK_WITH_INSTANCE = (select(ProcessInstance, HumanTask).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+                       .where(HumanTask.id == bindparam("task_id")).execution_options(populate_existing=True))
+_TASK_WITH_INSTANCE_FOR_UPDATE = _TASK_WITH_INSTANCE.with_for_update(of=[ProcessInstance, HumanTask])
+
+
 def lock_task(session: Session, task_id: int) -> tuple[ProcessInstance, HumanTask]:
     """A human task row and its instance, both read for update in one statement (or 404).
 
@@ -57,11 +63,8 @@ def lock_task(session: Session, task_id: int) -> tuple[ProcessInstance, HumanTas
     committed version once the lock is granted: a task completed by the transaction we waited
     for is seen as completed, never as the open row of the statement's snapshot.
     """
-    query = (select(ProcessInstance, HumanTask).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
-             .where(HumanTask.id == task_id))
-    if not is_sqlite(session):
-        query = query.with_for_update(of=[ProcessInstance, HumanTask])
-    found = session.execute(query.execution_options(populate_existing=True)).unique().one_or_none()
+    query = _TASK_WITH_INSTANCE if is_sqlite(session) else _TASK_WITH_INSTANCE_FOR_UPDATE
+    found = session.execute(query, {"task_id": task_id}).unique().one_or_none()
     if found is None:
         raise NotFound(f"task {task_id} does not exist")
     return found[0], found[1]

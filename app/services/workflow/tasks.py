@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.runtime import UserTaskView
@@ -68,8 +68,12 @@ def _kept_rows(session: Session, instance_id: int) -> list[HumanTask]:
     Only ``_sync`` opens task rows, so the list stays complete for the transaction; a row's own
     ``status`` says whether it is still open.
     """
-    return remembered(session, ("open_tasks", instance_id), lambda: list(session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance_id, HumanTask.status == "open"))))
+    return remembered(session, ("open_tasks", instance_id), lambda: list(session.scalars(
+        _OPEN_OF_INSTANCE, {"instance_id": instance_id})))
+
+
+_OPEN_OF_INSTANCE = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
+                                            HumanTask.status == "open")
 
 
 def open_rows(session: Session, instance_id: int) -> list[HumanTask]:

@@ -197,3 +197,64 @@ def test_orjson_writes_what_the_stock_encoder_writes(runtimes):
         stock_json(workflow)
     with pytest.raises(TypeError):
         ours.dump(workflow)
+
+
+def stock_task_dump(monkeypatch, runtime, workflow) -> str:
+    """``dump`` with SpiffWorkflow's own task loop (``mapping_to_dict``) in place of ``_tasks_dict``."""
+    from engine import serializer
+    with monkeypatch.context() as patched:
+        patched.setattr(serializer, "_tasks_dict", lambda converter, tasks: converter.mapping_to_dict(tasks))
+        return runtime.dump(workflow)
+
+
+@pytest.mark.parametrize("process_id", PROCESSES)
+def test_fast_task_dump_writes_the_stock_text(runtimes, monkeypatch, process_id):
+    """At every step of a flow with a correction loop, live and restored: the same state text, byte for byte."""
+    ours, _ = runtimes
+    target = TARGET[process_id]
+    bundle = ours.specs.get(process_id, 1)
+    workflow = ours.start(bundle, {"project": PROJECT, "application": {}, "facts": FACTS})
+    visits, compared, subprocess_tasks = {}, 0, 0
+    for step in range(300):
+        for candidate in (workflow, ours.load(ours.dump(workflow), bundle.key)):
+            assert ours.dump(candidate) == stock_task_dump(monkeypatch, ours, candidate), (process_id, step)
+            compared += 1
+        subprocess_tasks += sum(len(sub.tasks) for sub in workflow.subprocesses.values())
+        ready = ours.ready_user_tasks(workflow)
+        if not ready:
+            break
+        key = (ready[0].spec_name, ready[0].item_code)
+        visits[key] = visits.get(key, 0) + 1
+        outcome = "correct" if key[1] == target and key[0].startswith("review_") and visits[key] == 1 else None
+        ours.complete(workflow, ready[0].task_id, task_answer(ready[0].form, step, TODAY, outcome))
+    assert ours.outcome(workflow) is not None and compared > 10
+    assert subprocess_tasks > 0 or process_id != "stage_initiation"  # stage 1's reviews run in called processes
+
+
+def test_fast_task_dump_keeps_what_the_stock_loop_keeps(runtimes, monkeypatch):
+    """Keys of a task's own, deleted keys, internal data, typed values and a task of another class."""
+    import datetime as dt
+
+    from SpiffWorkflow.task import Task
+
+    ours, _ = runtimes
+    bundle = ours.specs.get("stage_initiation", 1)
+    workflow = ours.start(bundle, {"project": PROJECT, "application": {}, "facts": FACTS})
+    task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+    task.data.update(when=dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC), note="补正")
+    task.data.pop("facts")
+    task.internal_data["seen"] = {"at": dt.datetime(2026, 3, 2, tzinfo=dt.UTC), "skip": print}
+    assert ours.dump(workflow) == stock_task_dump(monkeypatch, ours, workflow)
+
+    class OtherTask(Task):
+        pass
+
+    task.__class__ = OtherTask  # not a registered class: both paths hand it to the registry as it is
+    with pytest.raises(TypeError):
+        stock_task_dump(monkeypatch, ours, workflow)
+    with pytest.raises(TypeError):
+        ours.dump(workflow)
+    task.__class__ = Task
+    restored = ours.load(ours.dump(workflow), bundle.key).get_task_from_id(task.id)
+    assert restored.data["when"] == task.data["when"] and "facts" not in restored.data
+    assert restored.internal_data == {"seen": {"at": task.internal_data["seen"]["at"], "skip": None}}

@@ -131,6 +131,48 @@ def test_the_open_handlings_of_an_instance_are_read_once_and_kept_complete(platf
             event.remove(session.get_bind(), "before_cursor_execute", seen)
 
 
+def test_the_open_handlings_of_a_project_are_read_once_and_kept_complete(platform):
+    """The deadline(...) timers ask by project: one statement for every item, across the project's instances."""
+    with transaction(platform.sessions) as session:
+        project = _project(session, platform)
+        one, other = _instance(session, project), _instance(session, project)
+
+        def handling(instance, code, finished=None):
+            return ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
+                                item_code=code, engineering_code=project.code, state=8,
+                                accepted_at=project.created_at, finished_at=finished)
+        older, newer = handling(one, "HN-T-01"), handling(other, "HN-T-01")
+        session.add_all([older, handling(one, "HN-T-02", project.created_at), newer])
+        session.add(handling(one, "HN-T-05"))  # finished below, in the asking transaction
+        session.flush()
+        codes = ("HN-T-01", "HN-T-02", "HN-T-03", "HN-T-04", "HN-T-05")
+    with transaction(platform.sessions) as session:
+        statements = []
+
+        def seen(conn, cursor, statement, *rest):
+            statements.append(statement)
+        event.listen(session.get_bind(), "before_cursor_execute", seen)
+        try:
+            with session.no_autoflush:
+                assert itemclock.open_handling(session, "HN-T-04", project_code=project.code) is None
+                opened = handling(other, "HN-T-03")
+                session.add(opened)
+                itemclock.remember_open(session, opened)  # after the first question, not flushed
+                finishing = itemclock.open_handling(session, "HN-T-05", project_code=project.code)
+                finishing.finished_at = project.created_at  # finished here: passed over from now on
+                found = [itemclock.open_handling(session, code, project_code=project.code) for code in codes]
+            assert [h if h is None or h is opened else h.id for h in found] == [newer.id, None, opened, None, None]
+            assert len([s for s in statements if "FROM item_handling" in s]) == 1
+            session.flush()
+            stock = [session.scalars(select(ItemHandling).where(  # what one query per item answers
+                ItemHandling.project_code == project.code, ItemHandling.item_code == code,
+                ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc()).limit(1)).first()
+                for code in codes]
+            assert stock == found
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", seen)
+
+
 def test_several_materials_are_stored_at_once_with_their_versions(platform, tmp_path, monkeypatch):
     monkeypatch.setattr(platform.settings, "UPLOAD_DIR", str(tmp_path / "uploads"))
     with transaction(platform.sessions) as session:

@@ -190,8 +190,8 @@ _OPEN_OF_INSTANCE = select(ItemHandling).where(
     ItemHandling.instance_id == bindparam("instance_id"), ItemHandling.finished_at.is_(None)) \
     .order_by(ItemHandling.id.desc())
 _OPEN_OF_PROJECT = select(ItemHandling).where(
-    ItemHandling.project_code == bindparam("project_code"), ItemHandling.item_code == bindparam("item_code"),
-    ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc()).limit(1)
+    ItemHandling.project_code == bindparam("project_code"), ItemHandling.finished_at.is_(None)) \
+    .order_by(ItemHandling.id.desc())
 
 
 def open_handling(session: Session, item_code: str, *, instance_id: int | None = None,
@@ -203,44 +203,53 @@ def open_handling(session: Session, item_code: str, *, instance_id: int | None =
     the instance's unfinished handlings in one statement and the others are answered from them
     (``remember_open`` adds a handling the transaction opens).  Handlings of an instance are
     opened only under its lock, which the asking transaction holds, so the list stays complete;
-    a handling finished meanwhile is passed over, as the database would.  By project, the
-    answer is remembered while it stays unfinished.
+    a handling finished meanwhile is passed over, as the database would.  By project (the
+    ``deadline(...)`` timers: a stage's acceptance asks for each of its items) it is the same, with
+    all the project's unfinished handlings read at the first question; one that another instance
+    of the project opens meanwhile is seen by the next transaction.
     """
-    memo = session.info.setdefault(MEMO, {})
     if instance_id is not None:
-        key = ("open_handlings", instance_id)
-        by_item = memo.get(key)
-        if by_item is None:
-            by_item = {}
-            with session.no_autoflush:  # what this transaction changed is in memory or in the memo
-                rows = session.scalars(_OPEN_OF_INSTANCE, {"instance_id": instance_id}).all()
-            for row in rows:  # newest first
-                by_item.setdefault(row.item_code, []).append(row)
-            for opened in memo.pop(("opened_handlings", instance_id), ()):  # opened here, maybe not flushed
-                rows = by_item.setdefault(opened.item_code, [])
-                if opened not in rows:
-                    rows.insert(0, opened)
-            memo[key] = by_item
-        return next((h for h in by_item.get(item_code, ()) if h.finished_at is None), None)
-    key = ("open_handling", None, project_code, item_code)
-    handling = memo.get(key)
-    if handling is not None and handling.finished_at is None:
-        return handling
-    handling = session.scalars(_OPEN_OF_PROJECT, {"project_code": project_code, "item_code": item_code}).first()
-    if handling is not None:
-        memo[key] = handling
-    return handling
+        by_item = _unfinished(session, ("open_handlings", instance_id), ("opened_handlings", instance_id),
+                              _OPEN_OF_INSTANCE, {"instance_id": instance_id})
+    else:
+        by_item = _unfinished(session, ("project_open_handlings", project_code), ("opened_in_project", project_code),
+                              _OPEN_OF_PROJECT, {"project_code": project_code})
+    return next((h for h in by_item.get(item_code, ()) if h.finished_at is None), None)
+
+
+def _unfinished(session: Session, key: tuple, opened_key: tuple, statement, params: dict) -> dict[str, list]:
+    """The transaction's unfinished handlings of an instance or a project by item, newest first (read once)."""
+    memo = session.info.setdefault(MEMO, {})
+    by_item = memo.get(key)
+    if by_item is None:
+        by_item = {}
+        with session.no_autoflush:  # what this transaction changed is in memory or in the memo
+            rows = session.scalars(statement, params).all()
+        for row in rows:  # newest first
+            by_item.setdefault(row.item_code, []).append(row)
+        for opened in memo.pop(opened_key, ()):  # opened here, maybe not flushed
+            rows = by_item.setdefault(opened.item_code, [])
+            if opened not in rows:
+                rows.insert(0, opened)
+        memo[key] = by_item
+    return by_item
 
 
 def remember_open(session: Session, handling: ItemHandling) -> None:
-    """A handling just opened is the newest unfinished one of its item, in its instance and its project."""
+    """A handling just opened is the newest unfinished one of its item, in its instance and its project.
+
+    Every path that opens a handling (``finished_at`` unset) tells this, so the transaction's lists
+    of unfinished handlings stay complete (a handling opened finished, as a commitment's is, need not).
+    """
     memo = session.info.setdefault(MEMO, {})
-    by_item = memo.get(("open_handlings", handling.instance_id))
-    if by_item is not None:
-        by_item.setdefault(handling.item_code, []).insert(0, handling)
-    else:  # joined to the instance's list when it is read
-        memo.setdefault(("opened_handlings", handling.instance_id), []).append(handling)
-    memo[("open_handling", None, handling.project_code, handling.item_code)] = handling
+    for key, opened_key in ((("open_handlings", handling.instance_id), ("opened_handlings", handling.instance_id)),
+                            (("project_open_handlings", handling.project_code),
+                             ("opened_in_project", handling.project_code))):
+        by_item = memo.get(key)
+        if by_item is not None:
+            by_item.setdefault(handling.item_code, []).insert(0, handling)
+        else:  # joined to the list when it is read
+            memo.setdefault(opened_key, []).append(handling)
 
 
 def _expected_days(session: Session, handling: ItemHandling) -> int:

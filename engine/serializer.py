@@ -61,21 +61,25 @@ def _tasks_dict(converter, tasks: dict) -> dict:
     property per parent, four ``str(UUID)`` per task).  This renders each id once and builds the
     stock ``TaskConverter``'s dict directly; a task of another class, or a registry whose task
     converter is not the stock one, or a dump outside encoder mode, takes the stock path.
-    ``tests/unit/test_serializer_fast_dump.py`` compares both on every stage's flow.
+    ``tests/unit/test_walk.py`` compares both texts at every step of every stage's flow.
     """
     registry = converter.registry
     if not registry._encoder_mode or not _stock_task_converter(registry):
         return converter.mapping_to_dict(tasks)
-    names = {uid: str(uid) for uid in tasks}
+    # by the ids' integers: hashing an int is a C call, hashing a UUID a Python one (several per task)
+    names, by_int = {}, {}
+    for uid, task in tasks.items():
+        names[uid.int], by_int[uid.int] = str(uid), task
     updated, deleted = DeepMerge.get_updated_keys, DeepMerge.get_deleted_keys
     convert = registry.convert
     out = {}
     for uid, task in tasks.items():
-        name = names[uid]
+        name = names[uid.int]
         if task.__class__ is not Task:  # (the mapping is keyed by task id: key and "id" are the same text)
             out[name] = convert(task)
             continue
-        parent = task.workflow.tasks.get(task._parent)
+        parent_id = task._parent
+        parent = by_int.get(parent_id.int) if parent_id is not None else None  # ``task.parent``: in its workflow
         if parent is None:
             data, delta, parent_name = task.data, {}, None
         else:
@@ -84,12 +88,12 @@ def _tasks_dict(converter, tasks: dict) -> dict:
                 delta = {"updates": {}, "deletions": []}
             else:
                 delta = {"updates": updated(theirs, mine), "deletions": deleted(theirs, mine)}
-            data, parent_name = {}, names.get(task._parent) or str(task._parent)
+            data, parent_name = {}, names[parent_id.int]
         internal = task.internal_data
         out[name] = {
             "id": name,
             "parent": parent_name,
-            "children": [names.get(child) or str(child) for child in task._children],
+            "children": [names.get(child.int) or str(child) for child in task._children],
             "last_state_change": task.last_state_change,
             "state": task.state,
             "task_spec": task.task_spec.name,

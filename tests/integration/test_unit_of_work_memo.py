@@ -10,6 +10,8 @@ that the transaction itself changes (a handling finished) is asked again.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, func, select
@@ -59,21 +61,34 @@ def _instance(session, project: Project) -> ProcessInstance:
     return instance
 
 
+def _handling(project: Project, instance: ProcessInstance, code: str, finished=None) -> ItemHandling:
+    return ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
+                        item_code=code, engineering_code=project.code, state=8,
+                        accepted_at=project.created_at, finished_at=finished)
+
+
+@contextmanager
+def _statements(session) -> Iterator[list[str]]:
+    """The SQL the session's connection runs inside the block."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *rest):
+        statements.append(statement)
+    event.listen(session.get_bind(), "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", seen)
+
+
 def test_an_open_handling_is_asked_once_and_again_when_it_finished(platform):
     with transaction(platform.sessions) as session:
         project = _project(session, platform)
         instance = _instance(session, project)
-        older, newer = (ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
-                                     item_code="HN-T-01", engineering_code=project.code, state=8,
-                                     accepted_at=project.created_at) for _ in range(2))
+        older, newer = _handling(project, instance, "HN-T-01"), _handling(project, instance, "HN-T-01")
         session.add_all([older, newer])
         session.flush()
-        statements = []
-
-        def seen(conn, cursor, statement, *rest):
-            statements.append(statement)
-        event.listen(session.get_bind(), "before_cursor_execute", seen)
-        try:
+        with _statements(session) as statements:
             assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is newer
             assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is newer
             assert len([s for s in statements if "item_handling" in s]) == 1  # the second answer was remembered
@@ -82,15 +97,11 @@ def test_an_open_handling_is_asked_once_and_again_when_it_finished(platform):
             assert itemclock.open_handling(session, "HN-T-01", project_code=project.code) is older
             older.finished_at = project.created_at
             assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is None
-            opened = ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
-                                  item_code="HN-T-01", engineering_code=project.code, state=8,
-                                  accepted_at=project.created_at)
+            opened = _handling(project, instance, "HN-T-01")
             session.add(opened)
             itemclock.remember_open(session, opened)  # opened, not yet flushed: known in both scopes
             assert itemclock.open_handling(session, "HN-T-01", instance_id=instance.id) is opened
             assert itemclock.open_handling(session, "HN-T-01", project_code=project.code) is opened
-        finally:
-            event.remove(session.get_bind(), "before_cursor_execute", seen)
 
 
 def test_the_open_handlings_of_an_instance_are_read_once_and_kept_complete(platform):
@@ -98,22 +109,13 @@ def test_the_open_handlings_of_an_instance_are_read_once_and_kept_complete(platf
     with transaction(platform.sessions) as session:
         project = _project(session, platform)
         instance = _instance(session, project)
-
-        def handling(code, finished=None):
-            return ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
-                                item_code=code, engineering_code=project.code, state=8,
-                                accepted_at=project.created_at, finished_at=finished)
-        first, done, second = handling("HN-T-01"), handling("HN-T-02", project.created_at), handling("HN-T-02")
+        first, second = _handling(project, instance, "HN-T-01"), _handling(project, instance, "HN-T-02")
+        done = _handling(project, instance, "HN-T-02", project.created_at)
         session.add_all([first, done, second])
         session.flush()
     with transaction(platform.sessions) as session:
-        statements = []
-
-        def seen(conn, cursor, statement, *rest):
-            statements.append(statement)
-        event.listen(session.get_bind(), "before_cursor_execute", seen)
-        try:
-            opened = handling("HN-T-03")
+        with _statements(session) as statements:
+            opened = _handling(project, instance, "HN-T-03")
             session.add(opened)
             itemclock.remember_open(session, opened)  # before the first question, not flushed
             with session.no_autoflush:  # as deadline(...) asks: the unflushed opening is not in the database
@@ -127,8 +129,6 @@ def test_the_open_handlings_of_an_instance_are_read_once_and_kept_complete(platf
                 ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc()).limit(1)).first()
                 for code in ("HN-T-01", "HN-T-02", "HN-T-03", "HN-T-04")]
             assert stock == found
-        finally:
-            event.remove(session.get_bind(), "before_cursor_execute", seen)
 
 
 def test_the_open_handlings_of_a_project_are_read_once_and_kept_complete(platform):
@@ -136,26 +136,16 @@ def test_the_open_handlings_of_a_project_are_read_once_and_kept_complete(platfor
     with transaction(platform.sessions) as session:
         project = _project(session, platform)
         one, other = _instance(session, project), _instance(session, project)
-
-        def handling(instance, code, finished=None):
-            return ItemHandling(project_id=project.id, instance_id=instance.id, project_code=project.code,
-                                item_code=code, engineering_code=project.code, state=8,
-                                accepted_at=project.created_at, finished_at=finished)
-        older, newer = handling(one, "HN-T-01"), handling(other, "HN-T-01")
-        session.add_all([older, handling(one, "HN-T-02", project.created_at), newer])
-        session.add(handling(one, "HN-T-05"))  # finished below, in the asking transaction
+        older, newer = _handling(project, one, "HN-T-01"), _handling(project, other, "HN-T-01")
+        session.add_all([older, _handling(project, one, "HN-T-02", project.created_at), newer])
+        session.add(_handling(project, one, "HN-T-05"))  # finished below, in the asking transaction
         session.flush()
         codes = ("HN-T-01", "HN-T-02", "HN-T-03", "HN-T-04", "HN-T-05")
     with transaction(platform.sessions) as session:
-        statements = []
-
-        def seen(conn, cursor, statement, *rest):
-            statements.append(statement)
-        event.listen(session.get_bind(), "before_cursor_execute", seen)
-        try:
+        with _statements(session) as statements:
             with session.no_autoflush:
                 assert itemclock.open_handling(session, "HN-T-04", project_code=project.code) is None
-                opened = handling(other, "HN-T-03")
+                opened = _handling(project, other, "HN-T-03")
                 session.add(opened)
                 itemclock.remember_open(session, opened)  # after the first question, not flushed
                 finishing = itemclock.open_handling(session, "HN-T-05", project_code=project.code)
@@ -169,8 +159,6 @@ def test_the_open_handlings_of_a_project_are_read_once_and_kept_complete(platfor
                 ItemHandling.finished_at.is_(None)).order_by(ItemHandling.id.desc()).limit(1)).first()
                 for code in codes]
             assert stock == found
-        finally:
-            event.remove(session.get_bind(), "before_cursor_execute", seen)
 
 
 def test_several_materials_are_stored_at_once_with_their_versions(platform, tmp_path, monkeypatch):
